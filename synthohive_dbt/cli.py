@@ -1,0 +1,226 @@
+"""`synthohive` command line: argument parsing, progress display, exit codes. Nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import SynthoHiveError
+from .progress import Event, Reporter
+from .synth.base import ModelOptions, available_models
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_INTERNAL = 2
+
+
+def _project_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("dbt project (same meaning as in dbt)")
+    group.add_argument(
+        "--project",
+        "--project-dir",
+        dest="project",
+        type=Path,
+        default=Path("."),
+        help="dbt project directory (default: current directory)",
+    )
+    group.add_argument("--profiles-dir", type=Path, default=None, help="where profiles.yml is")
+    group.add_argument("--target", "-t", default=None, help="profile target (default: profile's)")
+    group.add_argument(
+        "--select",
+        "-s",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="dbt selection of sources/models/seeds (default: every source of the project)",
+    )
+    group.add_argument("--exclude", nargs="+", action="extend", default=[], help="dbt exclusion")
+    group.add_argument("--vars", default=None, help="dbt vars as YAML, like dbt --vars")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="synthohive",
+        description="Turn a dbt project into a synthetic-data factory.",
+    )
+    parser.add_argument("--version", action="version", version=f"synthohive-dbt {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("inspect", help="print the schema graph read from the dbt project")
+    _project_args(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--check-data",
+        action="store_true",
+        help="also read the real tables and run the data-level validation",
+    )
+
+    p = sub.add_parser("fit", help="train models on the real tables and save artifacts")
+    _project_args(p)
+    p.add_argument("--model", default="copula", choices=available_models())
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    p.add_argument(
+        "--artifacts", type=Path, default=None, help="default: PROJECT/target/synthohive/"
+    )
+
+    p = sub.add_parser("generate", help="write synthetic tables into the warehouse")
+    _project_args(p)
+    p.add_argument("--schema", default="synthohive", help="synthetic schema (default synthohive)")
+    p.add_argument("--scale", type=float, default=1.0, help="root table size factor")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--artifacts", type=Path, default=None)
+    p.add_argument(
+        "--yaml-path",
+        type=Path,
+        default=None,
+        help="where to write the generated sources YAML, relative to the project",
+    )
+    p.add_argument("--no-yaml", action="store_true", help="do not write the sources YAML")
+    return parser
+
+
+def _project_options(args: argparse.Namespace):
+    from .api import ProjectOptions
+
+    vars_ = None
+    if args.vars:
+        import yaml
+
+        vars_ = yaml.safe_load(args.vars)
+    return ProjectOptions(
+        project_dir=args.project,
+        profiles_dir=args.profiles_dir,
+        target=args.target,
+        select=tuple(args.select),
+        exclude=tuple(args.exclude),
+        vars=vars_,
+    )
+
+
+class ProgressPrinter:
+    """Renders library events as short lines on stderr."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.started = time.perf_counter()
+
+    def __call__(self, evt: Event) -> None:
+        f = evt.fields
+        text = None
+        if evt.name == "stage":
+            text = f"[{self._t()}] {f['name']}: {f.get('tables', '')} tables"
+        elif evt.name == "table_read":
+            text = f"[{self._t()}]   read {f['table']}: {f['rows']} rows"
+        elif evt.name == "fit_start":
+            text = f"[{self._t()}]   fit {f['table']} ({f['rows']} rows, {f['model']})"
+        elif evt.name == "epoch":
+            text = (
+                f"[{self._t()}]     {f.get('table', '')} epoch {f['epoch']}/{f['epochs']}"
+                f" loss_g={f.get('loss_g', float('nan')):.3f}"
+                f" loss_d={f.get('loss_d', float('nan')):.3f}"
+                f" {f.get('rows_per_s', 0):.0f} rows/s eta {f.get('eta_s', 0):.0f}s"
+            )
+        elif evt.name == "validation":
+            text = f"[{self._t()}]     validation score {f['score']:.3f} (best {f['best']:.3f})"
+        elif evt.name == "table_generated":
+            text = f"[{self._t()}]   generated {f['table']}: {f['rows']} rows"
+        if text:
+            print(text, file=self.stream, flush=True)
+
+    def _t(self) -> str:
+        return f"{time.perf_counter() - self.started:6.1f}s"
+
+
+def _reporter(args: argparse.Namespace) -> Reporter:
+    return Reporter() if args.quiet else Reporter(ProgressPrinter())
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from .api import inspect
+    from .inspect_view import graph_to_json, graph_to_text
+
+    result = inspect(_project_options(args), with_warehouse=args.check_data)
+    if args.json:
+        print(json.dumps(graph_to_json(result.graph), indent=2))
+    else:
+        print(graph_to_text(result.graph))
+    return EXIT_OK
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from .api import fit
+
+    options = ModelOptions(epochs=args.epochs, batch_size=args.batch_size, device=args.device)
+    result = fit(
+        _project_options(args),
+        model=args.model,
+        options=options,
+        seed=args.seed,
+        artifacts=args.artifacts,
+        reporter=_reporter(args),
+    )
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    total = sum(result.tables.values())
+    print(
+        f"fitted {len(result.tables)} tables ({total} rows) with {args.model} "
+        f"in {result.seconds:.1f}s; artifacts in {result.artifacts}"
+    )
+    return EXIT_OK
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .api import generate
+
+    result = generate(
+        _project_options(args),
+        schema=args.schema,
+        scale=args.scale,
+        seed=args.seed,
+        artifacts=args.artifacts,
+        reporter=_reporter(args),
+        write_yaml=not args.no_yaml,
+        yaml_path=args.yaml_path,
+    )
+    for name, rows in result.tables.items():
+        print(f"  {result.schema}.{name}: {rows} rows")
+    print(
+        f"generated {len(result.tables)} tables into schema {result.schema!r} "
+        f"in {result.seconds:.1f}s"
+    )
+    if result.yaml_path:
+        print(f"sources YAML: {result.yaml_path} (run `dbt test --select source:synthohive`)")
+    return EXIT_OK
+
+
+COMMANDS = {"inspect": cmd_inspect, "fit": cmd_fit, "generate": cmd_generate}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except SynthoHiveError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception:  # noqa: BLE001 - last resort: report a bug, never a silent crash
+        print("internal error (please report):", file=sys.stderr)
+        traceback.print_exc()
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Render a SchemaGraph for `synthohive inspect` (text for people, JSON for programs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .schema import ForeignKey, SchemaGraph, Table
+
+
+def _fk_json(fk: ForeignKey, graph: SchemaGraph) -> dict[str, Any]:
+    parent = graph.tables.get(fk.parent)
+    return {
+        "child": fk.child,
+        "columns": list(fk.columns),
+        "parent": fk.parent,
+        "parent_name": parent.name if parent else None,
+        "parent_columns": list(fk.parent_columns),
+        "nullable": fk.nullable,
+        "where": fk.where,
+        "self_reference": fk.is_self_reference,
+        "deferred": fk in graph.deferred,
+        "origin": {"kind": fk.origin.kind, "node": fk.origin.node, "via": fk.origin.via},
+    }
+
+
+def _table_json(table: Table, graph: SchemaGraph) -> dict[str, Any]:
+    pk = table.primary_key
+    return {
+        "key": table.key,
+        "name": table.name,
+        "resource_type": table.resource_type,
+        "relation": ".".join(p for p in (table.database, table.schema, table.identifier) if p),
+        "primary_key": list(pk.columns) if pk else None,
+        "primary_key_origin": str(pk.origin) if pk else None,
+        "columns": [
+            {
+                "name": c.name,
+                "type": c.type.native if c.type else c.declared_type,
+                "logical": c.type.logical.value if c.type else None,
+                "not_null": c.not_null,
+                "unique": c.unique,
+                "accepted_values": list(c.accepted_values) if c.accepted_values else None,
+                "accepted_range": list(c.accepted_range) if c.accepted_range else None,
+            }
+            for c in table.columns
+        ],
+        "foreign_keys": [_fk_json(fk, graph) for fk in graph.fks_of(table.key)],
+    }
+
+
+def graph_to_json(graph: SchemaGraph) -> dict[str, Any]:
+    return {
+        "tables": [_table_json(graph.table(k), graph) for k in graph.order],
+        "order": [graph.table(k).name for k in graph.order],
+        "deferred": [_fk_json(fk, graph) for fk in graph.deferred],
+        "warnings": list(graph.warnings),
+    }
+
+
+def graph_to_text(graph: SchemaGraph) -> str:
+    lines: list[str] = []
+    for key in graph.order:
+        table = graph.table(key)
+        relation = ".".join(p for p in (table.database, table.schema, table.identifier) if p)
+        lines.append(f"{table.display}  [{relation}]")
+        if table.primary_key:
+            cols = ", ".join(table.primary_key.columns)
+            lines.append(f"  primary key ({cols})  from {table.primary_key.origin}")
+        else:
+            lines.append("  primary key: none")
+        for fk in graph.fks_of(key):
+            parent = graph.tables.get(fk.parent)
+            pname = parent.display if parent else fk.parent
+            flags = []
+            if fk.is_self_reference:
+                flags.append("self-reference")
+            if fk.nullable:
+                flags.append("nullable")
+            if fk.where:
+                flags.append(f"where {fk.where}")
+            if fk in graph.deferred:
+                flags.append("deferred (breaks a cycle)")
+            extra = f"  [{'; '.join(flags)}]" if flags else ""
+            lines.append(
+                f"  fk ({', '.join(fk.columns)}) -> {pname}({', '.join(fk.parent_columns)})"
+                f"{extra}  from {fk.origin}"
+            )
+    lines.append("")
+    lines.append("generation order: " + " -> ".join(graph.table(k).name for k in graph.order))
+    for warning in graph.warnings:
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)

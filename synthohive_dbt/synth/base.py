@@ -1,0 +1,119 @@
+"""The model interface every per-table generator implements, and the model registry.
+
+A model learns one table's non-key columns, optionally conditioned on a *context*: a float
+matrix with one row per table row, built by the relational layer from the parent rows
+each child row belongs to (already encoded and scaled). Key columns (primary and foreign
+keys) never reach a model; the relational layer generates them.
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ModelError
+from ..progress import SILENT, Reporter
+from ..schema import Column
+from .artifacts import read_artifact, write_artifact
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """Training options; ``extra`` carries model-specific settings (e.g. from config.meta)."""
+
+    epochs: int | None = None  # None: the model's default
+    batch_size: int | None = None
+    device: str = "cpu"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> ModelOptions:
+        """Apply per-table overrides (``epochs``, ``batch_size`` and model extras)."""
+        known = {k: overrides[k] for k in ("epochs", "batch_size") if k in overrides}
+        extra = {**self.extra, **{k: v for k, v in overrides.items() if k not in known}}
+        return replace(self, extra=extra, **known)
+
+
+class TableModel(abc.ABC):
+    """fit on a table (with optional parent context), sample n rows, save, load."""
+
+    name: ClassVar[str]
+
+    def __init__(self, options: ModelOptions | None = None):
+        self.options = options or ModelOptions()
+
+    @abc.abstractmethod
+    def fit(
+        self,
+        frame: pd.DataFrame,
+        columns: Sequence[Column],
+        context: np.ndarray | None = None,
+        *,
+        rng: np.random.Generator,
+        reporter: Reporter = SILENT,
+        table: str = "",
+    ) -> None:
+        """Learn the joint distribution of ``columns`` of ``frame`` (given ``context``)."""
+
+    @abc.abstractmethod
+    def sample(
+        self, n: int, context: np.ndarray | None = None, *, rng: np.random.Generator
+    ) -> pd.DataFrame:
+        """Return ``n`` rows with the fitted columns, in the fitted order and dtypes.
+
+        With a context, ``n == len(context)`` and row i is conditioned on context row i.
+        """
+
+    @abc.abstractmethod
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """(JSON-able meta, named numeric arrays) that fully describe the fitted model."""
+
+    @classmethod
+    @abc.abstractmethod
+    def from_state(cls, meta: Mapping[str, Any], tensors: Mapping[str, np.ndarray]) -> TableModel:
+        """Rebuild a fitted model from ``state()`` output, without the training data."""
+
+    def save(self, path: Path) -> None:
+        meta, tensors = self.state()
+        write_artifact(Path(path), self.name, meta, tensors)
+
+    @classmethod
+    def load(cls, path: Path) -> TableModel:
+        return load_model(path)
+
+
+_REGISTRY: dict[str, str] = {
+    "copula": "synthohive_dbt.synth.copula:GaussianCopulaModel",
+    "ctgan": "synthohive_dbt.synth.ctgan:CTGANModel",
+}
+
+
+def available_models() -> tuple[str, ...]:
+    return tuple(_REGISTRY)
+
+
+def register_model(name: str, target: str) -> None:
+    """Register a model class by import path ``module:Class`` (the pluggable interface)."""
+    _REGISTRY[name] = target
+
+
+def get_model_class(name: str) -> type[TableModel]:
+    if name not in _REGISTRY:
+        raise ModelError(f"unknown model {name!r}; choose one of: {', '.join(sorted(_REGISTRY))}")
+    module_name, _, attr = _REGISTRY[name].partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ModelError(f"model {name!r} cannot be imported: {exc}") from exc
+    return getattr(module, attr)
+
+
+def load_model(path: Path) -> TableModel:
+    name, meta, tensors = read_artifact(Path(path))
+    return get_model_class(name).from_state(meta, tensors)

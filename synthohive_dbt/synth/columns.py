@@ -1,0 +1,346 @@
+"""Column codecs: raw warehouse values <-> numbers a model can learn from.
+
+A codec is fitted per column on the training frame and is the one place that knows
+about dtypes, time zones, integer-ness, decimals and nulls. Models see only:
+
+* continuous columns: float64 arrays, NaN marking nulls (dates are epoch days,
+  timestamps epoch seconds in UTC);
+* discrete columns: int64 category codes, -1 marking nulls;
+* ``uuid`` columns (non-key): not modelled, regenerated at random;
+* ``null`` columns (every value null): not modelled, decoded as all-null.
+
+Codecs serialise to JSON (``to_json``/``from_json``): artifacts hold no pickles.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ..schema import Column, LogicalType
+
+CONTINUOUS = "continuous"
+DISCRETE = "discrete"
+UUID = "uuid"
+NULL = "null"
+
+#: integer columns with at most this many distinct values are treated as categories
+MAX_INTEGER_CATEGORIES = 20
+#: a discrete column keeps its most frequent values up to this many categories; rarer values
+#: fall into one "other" category that decodes to a value drawn from ``other_values``
+MAX_CATEGORIES = 500
+MAX_OTHER_VALUES = 2000
+_EPOCH_DAY_SECONDS = 86_400.0
+
+
+@dataclass(frozen=True)
+class ColumnCodec:
+    name: str
+    logical: str  # LogicalType value
+    kind: str  # CONTINUOUS | DISCRETE | UUID | NULL
+    dtype: str  # pandas dtype of the training column, restored on decode
+    null_rate: float = 0.0
+    integral: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    decimals: int | None = None
+    tz: str | None = None
+    categories: tuple[Any, ...] = ()
+    frequencies: tuple[float, ...] = ()
+    other_index: int | None = None  # index of the "other" bucket within categories
+    other_values: tuple[Any, ...] = field(default=())
+
+    @property
+    def n_categories(self) -> int:
+        return len(self.categories)
+
+    # -- encode -----------------------------------------------------------------------
+    def encode(self, series: pd.Series) -> np.ndarray:
+        """Continuous: float64 with NaN for null. Discrete: int64 codes, -1 for null."""
+        if self.kind == CONTINUOUS:
+            return _to_numeric(series, self.logical)
+        if self.kind == DISCRETE:
+            keys = _category_keys(series)
+            lookup = {c: i for i, c in enumerate(self.categories) if i != self.other_index}
+            codes = keys.map(lookup)
+            null = series.isna().to_numpy()
+            unseen = codes.isna().to_numpy() & ~null
+            if unseen.any():
+                if self.other_index is None:
+                    bad = keys[unseen].iloc[0]
+                    raise DataError(
+                        f"column {self.name!r} holds value {bad!r} not seen during fit; "
+                        "refit the model on the current data"
+                    )
+                codes[unseen] = self.other_index
+            out = codes.fillna(-1).to_numpy(dtype=np.int64, copy=True)  # pandas 3 views are read-only
+            out[null] = -1
+            return out
+        return np.full(len(series), np.nan)
+
+    # -- decode -----------------------------------------------------------------------
+    def decode(self, values: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        """Inverse of ``encode``; values outside the observed range are clipped."""
+        n = len(values)
+        if self.kind == NULL:
+            return pd.Series([None] * n, dtype=self.dtype, name=self.name)
+        if self.kind == UUID:
+            raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
+            raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+            raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+            return _nullify(pd.Series(_uuid_text(raw), name=self.name), self.null_rate, rng)
+        if self.kind == DISCRETE:
+            return self._decode_discrete(np.asarray(values), rng)
+        return self._decode_continuous(np.asarray(values, dtype=np.float64))
+
+    def _decode_discrete(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        codes = codes.astype(np.int64)
+        null = codes < 0
+        cats = np.empty(len(self.categories), dtype=object)
+        cats[:] = list(self.categories)
+        picked = cats[np.clip(codes, 0, max(len(cats) - 1, 0))] if len(cats) else codes
+        if self.other_index is not None and self.other_values:
+            other = codes == self.other_index
+            pool = np.empty(len(self.other_values), dtype=object)
+            pool[:] = list(self.other_values)
+            picked[other] = pool[rng.integers(0, len(pool), size=int(other.sum()))]
+        series = pd.Series(picked, name=self.name, dtype=object)
+        series[null] = None
+        return _restore_dtype(series, self)
+
+    def _decode_continuous(self, values: np.ndarray) -> pd.Series:
+        null = np.isnan(values)
+        if self.minimum is not None:
+            values = np.clip(values, self.minimum, self.maximum)
+        if self.integral:
+            values = np.round(values)
+        elif self.decimals is not None:
+            values = np.round(values, self.decimals)
+        values = np.where(null, np.nan, values)
+        logical = LogicalType(self.logical)
+        if logical in (LogicalType.DATE, LogicalType.TIMESTAMP, LogicalType.TIMESTAMPTZ):
+            unit_seconds = _EPOCH_DAY_SECONDS if logical is LogicalType.DATE else 1.0
+            micros = np.round(values * unit_seconds * 1e6)
+            stamps = pd.to_datetime(
+                pd.Series(micros, dtype="Float64").astype("Int64"),
+                unit="us",
+                utc=self.tz is not None,
+            )
+            if self.tz is not None:
+                stamps = stamps.dt.tz_convert(self.tz)
+            return _restore_dtype(stamps.rename(self.name), self)
+        series = pd.Series(values, name=self.name)
+        return _restore_dtype(series, self)
+
+    # -- persistence --------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("categories", "frequencies", "other_values"):
+            data[key] = [_json_safe(v) for v in data[key]]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ColumnCodec:
+        data = dict(data)
+        for key in ("categories", "frequencies", "other_values"):
+            data[key] = tuple(data.get(key, ()))
+        return cls(**data)
+
+
+def fit_codecs(frame: pd.DataFrame, columns: Sequence[Column]) -> list[ColumnCodec]:
+    """Fit one codec per column of ``columns`` (which must carry their warehouse type).
+
+    Raises DataError listing every column that cannot be modelled.
+    """
+    problems: list[str] = []
+    codecs: list[ColumnCodec] = []
+    for column in columns:
+        try:
+            codecs.append(fit_codec(frame[column.name], column))
+        except DataError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise DataError("some columns cannot be modelled", problems)
+    return codecs
+
+
+def fit_codec(series: pd.Series, column: Column) -> ColumnCodec:
+    logical = column.type.logical if column.type else _guess_logical(series)
+    name = str(column.name)
+    dtype = str(series.dtype)
+    n = len(series)
+    null = series.isna().to_numpy()
+    null_rate = float(null.mean()) if n else 0.0
+    base = dict(name=name, logical=logical.value, dtype=dtype, null_rate=null_rate)
+    if n == 0 or null.all():
+        return ColumnCodec(kind=NULL, **base)
+    if logical is LogicalType.UUID:
+        return ColumnCodec(kind=UUID, **base)
+    if logical is LogicalType.UNSUPPORTED:
+        raise DataError(f"column {name!r} has an unsupported type; skip it with synthohive_ignore")
+    if _is_discrete(series, column, logical):
+        return _fit_discrete(series, column, base)
+    values = _to_numeric(series, logical.value)
+    finite = values[~np.isnan(values)]
+    if not np.isfinite(finite).all():
+        raise DataError(
+            f"column {name!r} holds infinite values; replace them with NULL or finite bounds"
+        )
+    lo, hi = float(finite.min()), float(finite.max())
+    if column.accepted_range is not None:
+        rlo, rhi = column.accepted_range
+        lo = max(lo, rlo) if rlo is not None else lo
+        hi = min(hi, rhi) if rhi is not None else hi
+    integral = logical is LogicalType.INTEGER or logical is LogicalType.DATE
+    tz = str(series.dt.tz) if logical is LogicalType.TIMESTAMPTZ and hasattr(series, "dt") else None
+    decimals = _decimals(column) if logical is LogicalType.NUMERIC else None
+    return ColumnCodec(
+        kind=CONTINUOUS, integral=integral, minimum=lo, maximum=hi, decimals=decimals, tz=tz, **base
+    )
+
+
+def _fit_discrete(series: pd.Series, column: Column, base: dict[str, Any]) -> ColumnCodec:
+    keys = _category_keys(series.dropna())
+    counts = keys.value_counts(sort=True)
+    if column.accepted_values is not None:
+        allowed = {_json_safe(v) for v in column.accepted_values} | {
+            str(v) for v in column.accepted_values
+        }
+        counts = counts[[k in allowed or str(k) in allowed for k in counts.index]]
+    # deterministic order: by frequency, then by value text
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    kept = ordered[:MAX_CATEGORIES]
+    rest = ordered[MAX_CATEGORIES:]
+    categories = [_json_safe(k) for k, _ in kept]
+    freqs = [float(c) for _, c in kept]
+    other_index = None
+    other_values: list[Any] = []
+    if rest:
+        other_index = len(categories)
+        categories.append("__synthohive_other__")
+        freqs.append(float(sum(c for _, c in rest)))
+        other_values = [_json_safe(k) for k, _ in rest[:MAX_OTHER_VALUES]]
+    total = sum(freqs) or 1.0
+    return ColumnCodec(
+        kind=DISCRETE,
+        categories=tuple(categories),
+        frequencies=tuple(f / total for f in freqs),
+        other_index=other_index,
+        other_values=tuple(other_values),
+        **base,
+    )
+
+
+def _is_discrete(series: pd.Series, column: Column, logical: LogicalType) -> bool:
+    if str(column.meta.get("synthohive_kind", "")) in (CONTINUOUS, DISCRETE):
+        return column.meta["synthohive_kind"] == DISCRETE
+    if column.accepted_values is not None:
+        return True
+    if logical in (LogicalType.TEXT, LogicalType.BOOLEAN):
+        return True
+    if logical is LogicalType.INTEGER:
+        return series.nunique(dropna=True) <= MAX_INTEGER_CATEGORIES
+    return False
+
+
+def _category_keys(series: pd.Series) -> pd.Series:
+    """Hashable, JSON-safe keys: bools stay bools, integers ints, everything else text."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.astype(object).map(lambda v: bool(v) if pd.notna(v) else v)
+    if pd.api.types.is_integer_dtype(series.dtype):
+        return series.astype(object).map(lambda v: int(v) if pd.notna(v) else v)
+    # object/float columns: keep bools and numbers as such (nullable booleans arrive as
+    # object; integer columns with nulls as float64), text for everything else
+    return series.astype(object).map(lambda v: _json_safe(v) if pd.notna(v) else v)
+
+
+def _to_numeric(series: pd.Series, logical: str) -> np.ndarray:
+    kind = LogicalType(logical)
+    if kind in (LogicalType.DATE, LogicalType.TIMESTAMP, LogicalType.TIMESTAMPTZ):
+        stamps = pd.to_datetime(series, utc=kind is LogicalType.TIMESTAMPTZ)
+        if kind is LogicalType.TIMESTAMPTZ:
+            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        micros = stamps.astype("datetime64[us]").astype("int64").to_numpy().astype(np.float64)
+        micros[stamps.isna().to_numpy()] = np.nan
+        unit = _EPOCH_DAY_SECONDS if kind is LogicalType.DATE else 1.0
+        return micros / 1e6 / unit
+    try:
+        return (
+            pd.to_numeric(series, errors="raise")
+            .astype("Float64")
+            .to_numpy(dtype=np.float64, na_value=np.nan)
+        )
+    except (TypeError, ValueError) as exc:
+        raise DataError(
+            f"column {series.name!r} mixes numbers and text ({exc}); cast it in a model "
+            "or mark it `synthohive_kind: discrete` in its config.meta"
+        ) from exc
+
+
+def _decimals(column: Column) -> int | None:
+    native = column.type.native if column.type else ""
+    if "," in native:
+        try:
+            return int(native.split(",")[1].strip(" )"))
+        except ValueError:
+            return None
+    return None
+
+
+def _restore_dtype(series: pd.Series, codec: ColumnCodec) -> pd.Series:
+    try:
+        if "datetime" in codec.dtype:
+            return series.astype(codec.dtype)
+        return series.astype(codec.dtype)
+    except (TypeError, ValueError):
+        return series
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_UUID_HEX_POS = np.array([i for i in range(36) if i not in (8, 13, 18, 23)])
+
+
+def _uuid_text(raw: np.ndarray) -> np.ndarray:
+    """(n, 16) uint8 -> n canonical 8-4-4-4-12 uuid strings, without a per-row loop."""
+    digits = np.stack([_HEX[raw >> 4], _HEX[raw & 0x0F]], axis=2).reshape(len(raw), 32)
+    chars = np.full((len(raw), 36), ord("-"), dtype=np.uint8)
+    chars[:, _UUID_HEX_POS] = digits
+    return np.ascontiguousarray(chars).view("S36").ravel().astype(str).astype(object)
+
+
+def _nullify(series: pd.Series, rate: float, rng: np.random.Generator) -> pd.Series:
+    if rate > 0:
+        series = series.astype(object)
+        series[rng.random(len(series)) < rate] = None
+    return series
+
+
+def _guess_logical(series: pd.Series) -> LogicalType:
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return LogicalType.BOOLEAN
+    if pd.api.types.is_integer_dtype(dtype):
+        return LogicalType.INTEGER
+    if pd.api.types.is_float_dtype(dtype):
+        return LogicalType.FLOAT
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return LogicalType.TIMESTAMPTZ
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return LogicalType.TIMESTAMP
+    return LogicalType.TEXT
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else float(value)
+    return str(value)

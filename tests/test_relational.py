@@ -1,0 +1,246 @@
+"""Relational generation: keys from generated parents only, counts, FK shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthohive_dbt.relational import fit_relational
+from synthohive_dbt.relational.generate import tree_parents
+from synthohive_dbt.relational.keys import learn_key_format
+from synthohive_dbt.schema import (
+    Column,
+    ColumnType,
+    ForeignKey,
+    LogicalType,
+    Origin,
+    PrimaryKey,
+    SchemaGraph,
+    Table,
+)
+from synthohive_dbt.synth.base import TableModel
+
+INT = ColumnType(LogicalType.INTEGER, "integer")
+TEXT = ColumnType(LogicalType.TEXT, "text")
+FLOAT = ColumnType(LogicalType.FLOAT, "double")
+O = Origin("test", "fixture")
+
+
+class Bootstrap(TableModel):
+    """Resamples real rows: enough to exercise the relational layer."""
+
+    name = "bootstrap"
+
+    def fit(self, frame, columns, context=None, *, rng, reporter=None, table=""):
+        self.frame = frame.reset_index(drop=True)
+
+    def sample(self, n, context=None, *, rng):
+        idx = rng.integers(0, len(self.frame), size=n)
+        return self.frame.iloc[idx].reset_index(drop=True)
+
+    def state(self):
+        return {}, {}
+
+    @classmethod
+    def from_state(cls, meta, tensors):
+        return cls()
+
+
+def col(name, ctype, **kw):
+    return Column(name, type=ctype, **kw)
+
+
+def make_graph():
+    airports = Table(
+        "source.p.s.airports",
+        "airports",
+        "source",
+        None,
+        "raw",
+        "airports",
+        columns=(col("code", TEXT, unique=True, not_null=True), col("city", TEXT)),
+        primary_key=PrimaryKey(("code",), O),
+    )
+    flights = Table(
+        "source.p.s.flights",
+        "flights",
+        "source",
+        None,
+        "raw",
+        "flights",
+        columns=(col("flight_id", INT), col("origin", TEXT), col("dest", TEXT), col("fare", FLOAT)),
+        primary_key=PrimaryKey(("flight_id",), O),
+    )
+    legs = Table(
+        "source.p.s.legs",
+        "legs",
+        "source",
+        None,
+        "raw",
+        "legs",
+        columns=(col("flight_id", INT), col("leg_no", INT), col("km", FLOAT)),
+        primary_key=PrimaryKey(("flight_id", "leg_no"), O),
+    )
+    staff = Table(
+        "source.p.s.staff",
+        "staff",
+        "source",
+        None,
+        "raw",
+        "staff",
+        columns=(col("emp_id", INT), col("manager_id", INT), col("dept", TEXT)),
+        primary_key=PrimaryKey(("emp_id",), O),
+    )
+    fks = (
+        ForeignKey(flights.key, ("origin",), airports.key, ("code",), O, nullable=False),
+        ForeignKey(flights.key, ("dest",), airports.key, ("code",), O, nullable=True),
+        ForeignKey(legs.key, ("flight_id",), flights.key, ("flight_id",), O, nullable=False),
+        ForeignKey(staff.key, ("manager_id",), staff.key, ("emp_id",), O),
+    )
+    tables = {t.key: t for t in (airports, flights, legs, staff)}
+    order = (airports.key, staff.key, flights.key, legs.key)
+    return SchemaGraph(tables, fks, order)
+
+
+def make_frames(rng):
+    codes = [f"AP{i:03d}" for i in range(1, 21)]
+    airports = pd.DataFrame({"code": codes, "city": [f"c{i % 5}" for i in range(20)]})
+    n = 300
+    origin = rng.choice(codes[:10], size=n)
+    dest = rng.choice(codes, size=n).astype(object)
+    dest[:30] = None
+    flights = pd.DataFrame(
+        {
+            "flight_id": pd.array(np.arange(100, 100 + n), dtype="Int64"),
+            "origin": origin,
+            "dest": dest,
+            "fare": rng.gamma(2.0, 50.0, size=n),
+        }
+    )
+    legs_per = rng.integers(1, 4, size=n)
+    fid = np.repeat(flights["flight_id"].to_numpy(), legs_per)
+    leg_no = pd.Series(fid).groupby(fid).cumcount().to_numpy() + 1
+    legs = pd.DataFrame(
+        {
+            "flight_id": pd.array(fid, dtype="Int64"),
+            "leg_no": pd.array(leg_no, dtype="Int64"),
+            "km": rng.uniform(100, 900, size=len(fid)),
+        }
+    )
+    m = 50
+    mgr = pd.array([None] * 5 + list(rng.integers(1, 6, size=m - 5)), dtype="Int64")
+    staff = pd.DataFrame(
+        {
+            "emp_id": pd.array(np.arange(1, m + 1), dtype="Int64"),
+            "manager_id": mgr,
+            "dept": rng.choice(["a", "b"], size=m),
+        }
+    )
+    g = make_graph()
+    names = {"airports": airports, "flights": flights, "legs": legs, "staff": staff}
+    return {k: names[t.name] for k, t in g.tables.items()}
+
+
+@pytest.fixture(scope="module")
+def generated():
+    graph = make_graph()
+    frames = make_frames(np.random.default_rng(1))
+    model = fit_relational(graph, frames, model=Bootstrap, seed=3)
+    out = {plan.name: frame for plan, frame in model.generate(seed=5)}
+    return graph, frames, model, out
+
+
+def test_zero_orphans_and_unique_keys(generated):
+    _, _, _, out = generated
+    codes = set(out["airports"]["code"])
+    assert out["airports"]["code"].is_unique
+    assert set(out["flights"]["origin"]) <= codes
+    assert set(out["flights"]["dest"].dropna()) <= codes
+    assert out["flights"]["flight_id"].is_unique
+    assert set(out["legs"]["flight_id"]) <= set(out["flights"]["flight_id"])
+    assert not out["legs"].duplicated(["flight_id", "leg_no"]).any()
+
+
+def test_key_formats_kept(generated):
+    _, _, _, out = generated
+    assert out["airports"]["code"].str.fullmatch(r"AP\d{3}").all()
+    assert pd.api.types.is_integer_dtype(out["flights"]["flight_id"])
+    assert out["legs"]["leg_no"].min() == 1
+
+
+def test_nullable_fk_keeps_null_rate(generated):
+    _, frames, _, out = generated
+    real = frames["source.p.s.flights"]["dest"].isna().mean()
+    assert out["flights"]["dest"].isna().mean() == pytest.approx(real, abs=0.06)
+    assert out["flights"]["origin"].notna().all()
+
+
+def test_children_per_parent_distribution(generated):
+    _, _, _, out = generated
+    per_flight = out["legs"].groupby("flight_id").size()
+    assert per_flight.min() >= 1 and per_flight.max() <= 3
+    assert len(out["legs"]) / len(out["flights"]) == pytest.approx(2.0, rel=0.15)
+
+
+def test_self_reference_is_a_forest(generated):
+    _, _, _, out = generated
+    staff = out["staff"]
+    parent = dict(zip(staff["emp_id"], staff["manager_id"], strict=True))
+    assert staff["manager_id"].isna().any()
+    assert set(staff["manager_id"].dropna()) <= set(staff["emp_id"])
+    for start in staff["emp_id"]:
+        seen, node = set(), start
+        while pd.notna(node):
+            assert node not in seen, "cycle in generated hierarchy"
+            seen.add(node)
+            node = parent[node]
+
+
+def test_same_seed_same_output():
+    graph = make_graph()
+    frames = make_frames(np.random.default_rng(1))
+    model = fit_relational(graph, frames, model=Bootstrap, seed=3)
+    a = {p.name: f for p, f in model.generate(seed=9)}
+    b = {p.name: f for p, f in model.generate(seed=9)}
+    c = {p.name: f for p, f in model.generate(seed=10)}
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name])
+    assert not a["flights"].equals(c["flights"])
+
+
+def test_scale_grows_roots_and_children():
+    graph = make_graph()
+    model = fit_relational(graph, make_frames(np.random.default_rng(1)), model=Bootstrap)
+    out = {p.name: f for p, f in model.generate(scale=2.0)}
+    assert len(out["airports"]) == 40
+    assert len(out["flights"]) > 400
+
+
+def test_tree_parents_acyclic():
+    rng = np.random.default_rng(0)
+    parents = tree_parents(1000, 0.1, rng)
+    depth = np.zeros(1000, dtype=int)
+    for i in range(1000):
+        node, steps = i, 0
+        while parents[node] >= 0:
+            node = parents[node]
+            steps += 1
+            assert steps <= 1000
+        depth[i] = steps
+    assert (parents == -1).sum() >= 1
+
+
+@pytest.mark.parametrize(
+    "values,logical,expected",
+    [
+        (["C0001", "C0042"], LogicalType.TEXT, "C0001"),
+        (["ORD-7", "ORD-12"], LogicalType.TEXT, "ORD-7"),
+        ([5, 9], LogicalType.INTEGER, 5),
+    ],
+)
+def test_learn_key_format(values, logical, expected):
+    fmt = learn_key_format(pd.Series(values), logical)
+    minted = fmt.mint(np.arange(3), np.random.default_rng(0))
+    assert minted.iloc[0] == expected
+    assert minted.is_unique

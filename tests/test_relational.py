@@ -24,7 +24,7 @@ from synthohive_dbt.synth.base import TableModel
 INT = ColumnType(LogicalType.INTEGER, "integer")
 TEXT = ColumnType(LogicalType.TEXT, "text")
 FLOAT = ColumnType(LogicalType.FLOAT, "double")
-O = Origin("test", "fixture")
+ORIGIN = Origin("test", "fixture")
 
 
 class Bootstrap(TableModel):
@@ -60,7 +60,7 @@ def make_graph():
         "raw",
         "airports",
         columns=(col("code", TEXT, unique=True, not_null=True), col("city", TEXT)),
-        primary_key=PrimaryKey(("code",), O),
+        primary_key=PrimaryKey(("code",), ORIGIN),
     )
     flights = Table(
         "source.p.s.flights",
@@ -70,7 +70,7 @@ def make_graph():
         "raw",
         "flights",
         columns=(col("flight_id", INT), col("origin", TEXT), col("dest", TEXT), col("fare", FLOAT)),
-        primary_key=PrimaryKey(("flight_id",), O),
+        primary_key=PrimaryKey(("flight_id",), ORIGIN),
     )
     legs = Table(
         "source.p.s.legs",
@@ -80,7 +80,7 @@ def make_graph():
         "raw",
         "legs",
         columns=(col("flight_id", INT), col("leg_no", INT), col("km", FLOAT)),
-        primary_key=PrimaryKey(("flight_id", "leg_no"), O),
+        primary_key=PrimaryKey(("flight_id", "leg_no"), ORIGIN),
     )
     staff = Table(
         "source.p.s.staff",
@@ -90,13 +90,13 @@ def make_graph():
         "raw",
         "staff",
         columns=(col("emp_id", INT), col("manager_id", INT), col("dept", TEXT)),
-        primary_key=PrimaryKey(("emp_id",), O),
+        primary_key=PrimaryKey(("emp_id",), ORIGIN),
     )
     fks = (
-        ForeignKey(flights.key, ("origin",), airports.key, ("code",), O, nullable=False),
-        ForeignKey(flights.key, ("dest",), airports.key, ("code",), O, nullable=True),
-        ForeignKey(legs.key, ("flight_id",), flights.key, ("flight_id",), O, nullable=False),
-        ForeignKey(staff.key, ("manager_id",), staff.key, ("emp_id",), O),
+        ForeignKey(flights.key, ("origin",), airports.key, ("code",), ORIGIN, nullable=False),
+        ForeignKey(flights.key, ("dest",), airports.key, ("code",), ORIGIN, nullable=True),
+        ForeignKey(legs.key, ("flight_id",), flights.key, ("flight_id",), ORIGIN, nullable=False),
+        ForeignKey(staff.key, ("manager_id",), staff.key, ("emp_id",), ORIGIN),
     )
     tables = {t.key: t for t in (airports, flights, legs, staff)}
     order = (airports.key, staff.key, flights.key, legs.key)

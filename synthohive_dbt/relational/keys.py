@@ -18,6 +18,7 @@ import pandas as pd
 from ..schema import LogicalType
 
 _PREFIXED = re.compile(r"^(\D*?)(\d+)$")
+_UUID_TEXT = r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"
 SEQUENCE = "sequence"
 PREFIXED = "prefixed"
 UUID = "uuid"
@@ -77,7 +78,7 @@ def learn_key_format(series: pd.Series, logical: LogicalType) -> KeyFormat:
     text = values.astype(str)
     if (
         len(text)
-        and text.str.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}").all()
+        and text.str.fullmatch(_UUID_TEXT).all()
     ):
         return KeyFormat(UUID, dtype=dtype)
     parts = text.str.extract(_PREFIXED)

@@ -250,7 +250,7 @@ def _is_discrete(series: pd.Series, column: Column, logical: LogicalType) -> boo
 
 
 def _category_keys(series: pd.Series) -> pd.Series:
-    """Hashable, JSON-safe keys: bools stay bools, integers ints, everything else text."""
+    """Hashable, JSON-safe keys: bools stay bools, numbers numbers, everything else text."""
     if pd.api.types.is_bool_dtype(series.dtype):
         return series.astype(object).map(lambda v: bool(v) if pd.notna(v) else v)
     if pd.api.types.is_integer_dtype(series.dtype):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .emit import check_writable, write_sources_yaml, yaml_target
-from .errors import SchemaValidationError, UnsafeWriteError
+from .errors import SchemaValidationError, UnsafeWriteError, WarehouseError
 from .manifest import build_graph
 from .progress import SILENT, Reporter
 from .project import Project, load_project
@@ -174,7 +174,7 @@ def _read_and_validate(
         table = graph.table(key)
         try:
             types[key] = wh.columns(relation_of(table))
-        except Exception as exc:  # noqa: BLE001 - reported with the others below
+        except WarehouseError as exc:  # reported with the others below
             problems.append(f"{table.display}: cannot read {relation_of(table)}: {exc}")
             continue
         if read_rows:

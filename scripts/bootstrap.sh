@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Create .venv (if missing) and install synthohive-dbt with the given extras.
+# torch is pinned here (not in the package, which keeps a range for GPU builds): on the
+# project's machines torch==2.13.0 resolves to a local CPU wheel. Override with TORCH_SPEC.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EXTRAS="${1:-duckdb,postgres,dev}"
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+. .venv/bin/activate
+python -m pip install -q --upgrade pip >/dev/null
+python -m pip install -q "${TORCH_SPEC:-torch==2.13.0}"
+# dbt-core >= 1.12.1 needs a parser that only builds from GitHub sources: take wheels only.
+python -m pip install -q --only-binary=dbt-core-experimental-parser -e ".[${EXTRAS}]"

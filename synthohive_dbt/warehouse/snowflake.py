@@ -1,0 +1,182 @@
+"""Snowflake backend: ``fetch_arrow_all`` out, ``write_pandas`` (Parquet + COPY INTO) in.
+
+Not exercised against a live account here (no driver in CI); the pure parts (types, SQL
+text, quoting) are unit-tested. Snowflake commits DDL implicitly, so each table is swapped
+atomically on its own (``ALTER TABLE ... SWAP WITH``) but a multi-table write is not one
+transaction: a failure after the first swap leaves the earlier tables replaced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from synthohive_dbt.errors import WarehouseError
+from synthohive_dbt.schema import ColumnType, LogicalType
+from synthohive_dbt.warehouse.base import Dialect, Relation, Swap, Warehouse
+from synthohive_dbt.warehouse.frames import PANDAS_DTYPES, empty_arrow
+from synthohive_dbt.warehouse.types import SNOWFLAKE_TYPES
+
+DIALECT = Dialect(
+    name="snowflake",
+    types=SNOWFLAKE_TYPES,
+    default_native={
+        LogicalType.INTEGER: "NUMBER(38,0)",
+        LogicalType.NUMERIC: "NUMBER(38,10)",
+        LogicalType.FLOAT: "FLOAT",
+        LogicalType.TEXT: "VARCHAR",
+        LogicalType.BOOLEAN: "BOOLEAN",
+        LogicalType.DATE: "DATE",
+        LogicalType.TIMESTAMP: "TIMESTAMP_NTZ",
+        LogicalType.TIMESTAMPTZ: "TIMESTAMP_TZ",
+        LogicalType.UUID: "VARCHAR(36)",
+    },
+    fold_plain_upper=True,
+    max_identifier_length=255,
+    text_cast="to_varchar({})",
+)
+
+
+def _driver() -> Any:
+    try:
+        import snowflake.connector
+    except ImportError as exc:
+        raise WarehouseError(
+            "the Snowflake driver is not installed; pip install 'synthohive-dbt[snowflake]'"
+        ) from exc
+    return snowflake.connector
+
+
+def _info_schema(dialect: Dialect, database: str | None) -> str:
+    prefix = f"{dialect.quote(database)}." if database else ""
+    return f"{prefix}information_schema"
+
+
+class SnowflakeWarehouse(Warehouse):
+    """A Snowflake session from snowflake-connector-python (autocommit, like dbt's)."""
+
+    dialect = DIALECT
+
+    @classmethod
+    def from_credentials(cls, credentials: Any, *, target: str | None = None) -> SnowflakeWarehouse:
+        connector = _driver()
+        # dbt-snowflake's own auth_args: password, key pair, oauth, sso, host/port; older
+        # releases leave the user out of it
+        auth = dict(credentials.auth_args())
+        if getattr(credentials, "user", None):
+            auth.setdefault("user", credentials.user)
+        try:
+            conn = connector.connect(
+                account=credentials.account,
+                database=credentials.database,
+                schema=credentials.schema,
+                warehouse=credentials.warehouse,
+                role=credentials.role,
+                autocommit=True,
+                client_session_keep_alive=credentials.client_session_keep_alive,
+                application="synthohive",
+                insecure_mode=getattr(credentials, "insecure_mode", False),
+                login_timeout=getattr(credentials, "connect_timeout", None) or 60,
+                **auth,
+            )
+        except connector.Error as exc:
+            where = f" for target {target}" if target else ""
+            raise WarehouseError(
+                f"cannot connect to Snowflake account {credentials.account}{where}: {exc}. "
+                "Check the dbt profile (dbt debug tests the same settings)"
+            ) from exc
+        return cls(conn, owns_connection=True, target=target)
+
+    # ---- catalog ---------------------------------------------------------------------
+    def columns(self, relation: Relation) -> dict[str, ColumnType]:
+        with self._errors(f"describing {relation}"):
+            rows = self._fetch(f"describe table {relation.render(self.dialect)}")
+        # describe table: name, type, kind, null?, default, ...
+        return {
+            row[0]: ColumnType(self.dialect.logical(row[1]), row[1], row[3] == "Y")
+            for row in rows
+            if row[2] == "COLUMN"
+        }
+
+    def schema_exists(self, database: str | None, schema: str) -> bool:
+        info = _info_schema(self.dialect, database)
+        sql = f"select 1 from {info}.schemata where schema_name = %s"
+        with self._errors(f"looking up schema {schema}"):
+            return bool(self._query(sql, [self.dialect.stored_name(schema)]))
+
+    def list_tables(self, database: str | None, schema: str) -> list[str]:
+        sql = (
+            f"select table_name from {_info_schema(self.dialect, database)}.tables "
+            "where table_schema = %s order by table_name"
+        )
+        with self._errors(f"listing tables of {schema}"):
+            return [r[0] for r in self._query(sql, [self.dialect.stored_name(schema)])]
+
+    # ---- bulk paths ------------------------------------------------------------------
+    def _read_arrow(
+        self, relation: Relation, types: Mapping[str, ColumnType], limit: int | None
+    ) -> pa.Table:
+        exprs = ", ".join(self.dialect.select_expr(n, t) for n, t in types.items())
+        sql = f"select {exprs} from {relation.render(self.dialect)}"
+        if limit is not None:
+            sql += f" limit {int(limit)}"
+        with self._conn.cursor() as cur:
+            cur.execute(sql)
+            table = cur.fetch_arrow_all()  # None when there are no rows
+        return empty_arrow(types) if table is None else table
+
+    def _append(self, stage: Relation, data: pa.Table, types: Mapping[str, ColumnType]) -> None:
+        from snowflake.connector.pandas_tools import write_pandas
+
+        frame = data.to_pandas(types_mapper=PANDAS_DTYPES.get)
+        frame.columns = [self.dialect.stored_name(n) for n in types]
+        name = self.dialect.stored_name
+        success, _, _, _ = write_pandas(
+            self._conn,
+            frame,
+            table_name=name(stage.identifier),
+            schema=name(stage.schema),
+            database=name(stage.database) if stage.database else None,
+            quote_identifiers=True,
+            auto_create_table=False,
+            overwrite=False,
+            use_logical_type=True,  # timestamps keep their zone through Parquet
+        )
+        if not success:
+            raise WarehouseError(f"write_pandas into {stage} reported failure")
+
+    def _swap(self, swaps: Sequence[Swap]) -> None:
+        for stage, final, _ in swaps:
+            for sql in swap_sql(self.dialect, stage, final):
+                self._execute(sql)
+
+    # ---- plumbing --------------------------------------------------------------------
+    def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with self._conn.cursor() as cur:
+            cur.execute(sql, list(params))
+            return cur.fetchall()
+
+    def _execute(self, sql: str) -> None:
+        with self._conn.cursor() as cur:
+            cur.execute(sql)
+
+    def _fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        with self._conn.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
+
+    def _driver_errors(self) -> tuple[type[BaseException], ...]:
+        return (_driver().Error,)
+
+
+def swap_sql(dialect: Dialect, stage: Relation, final: Relation) -> list[str]:
+    """Statements that replace ``final`` by ``stage``: SWAP is atomic per table; the
+    ``like`` table only exists so that SWAP has a partner on the first write."""
+    stage_sql, final_sql = stage.render(dialect), final.render(dialect)
+    return [
+        f"create table if not exists {final_sql} like {stage_sql}",
+        f"alter table {final_sql} swap with {stage_sql}",
+        f"drop table if exists {stage_sql}",
+    ]

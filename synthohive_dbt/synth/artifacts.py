@@ -6,8 +6,10 @@ name), library versions and the model's own JSON, and ``tensors.npz`` with named
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import platform
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,11 +30,9 @@ def library_versions() -> dict[str, str]:
         "numpy": np.__version__,
         "python": platform.python_version(),
     }
-    try:
-        import torch
-
-        versions["torch"] = torch.__version__
-    except ImportError:  # torch is a dependency, but copula artifacts don't need it
+    try:  # metadata only: importing torch costs seconds
+        versions["torch"] = importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
         pass
     return versions
 
@@ -77,8 +77,13 @@ def read_artifact(path: Path) -> tuple[str, dict[str, Any], dict[str, np.ndarray
     tensors: dict[str, np.ndarray] = {}
     tensor_path = path / TENSORS
     if tensor_path.is_file():
-        with np.load(tensor_path, allow_pickle=False) as data:
-            tensors = {k: data[k] for k in data.files}
+        try:
+            with np.load(tensor_path, allow_pickle=False) as data:
+                tensors = {k: data[k] for k in data.files}
+        except (OSError, ValueError, zipfile.BadZipFile) as exc:
+            raise ArtifactError(
+                f"tensors in {tensor_path} cannot be read ({exc}); refit with `synthohive fit`"
+            ) from exc
     return doc["model"], doc.get("meta", {}), tensors
 
 

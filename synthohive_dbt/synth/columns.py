@@ -51,6 +51,7 @@ class ColumnCodec:
     maximum: float | None = None
     decimals: int | None = None
     tz: str | None = None
+    step: float | None = None  # timestamps: round to whole days/minutes/seconds as observed
     categories: tuple[Any, ...] = ()
     frequencies: tuple[float, ...] = ()
     other_index: int | None = None  # index of the "other" bucket within categories
@@ -79,7 +80,8 @@ class ColumnCodec:
                         "refit the model on the current data"
                     )
                 codes[unseen] = self.other_index
-            out = codes.fillna(-1).to_numpy(dtype=np.int64, copy=True)  # pandas 3 views are read-only
+            # copy: pandas 3 hands out read-only views
+            out = codes.fillna(-1).to_numpy(dtype=np.int64, copy=True)
             out[null] = -1
             return out
         return np.full(len(series), np.nan)
@@ -122,6 +124,8 @@ class ColumnCodec:
             values = np.round(values)
         elif self.decimals is not None:
             values = np.round(values, self.decimals)
+        elif self.step:
+            values = np.round(values / self.step) * self.step
         values = np.where(null, np.nan, values)
         logical = LogicalType(self.logical)
         if logical in (LogicalType.DATE, LogicalType.TIMESTAMP, LogicalType.TIMESTAMPTZ):
@@ -200,9 +204,25 @@ def fit_codec(series: pd.Series, column: Column) -> ColumnCodec:
     integral = logical is LogicalType.INTEGER or logical is LogicalType.DATE
     tz = str(series.dt.tz) if logical is LogicalType.TIMESTAMPTZ and hasattr(series, "dt") else None
     decimals = _decimals(column) if logical is LogicalType.NUMERIC else None
+    step = _time_step(finite) if logical.value.startswith("timestamp") else None
     return ColumnCodec(
-        kind=CONTINUOUS, integral=integral, minimum=lo, maximum=hi, decimals=decimals, tz=tz, **base
+        kind=CONTINUOUS,
+        integral=integral,
+        minimum=lo,
+        maximum=hi,
+        decimals=decimals,
+        tz=tz,
+        step=step,
+        **base,
     )
+
+
+def _time_step(seconds: np.ndarray) -> float | None:
+    """The coarsest of day/minute/second that every observed timestamp is a multiple of."""
+    for step in (86_400.0, 60.0, 1.0):
+        if np.all(np.mod(seconds, step) == 0):
+            return step
+    return None
 
 
 def _fit_discrete(series: pd.Series, column: Column, base: dict[str, Any]) -> ColumnCodec:
@@ -212,7 +232,14 @@ def _fit_discrete(series: pd.Series, column: Column, base: dict[str, Any]) -> Co
         allowed = {_json_safe(v) for v in column.accepted_values} | {
             str(v) for v in column.accepted_values
         }
-        counts = counts[[k in allowed or str(k) in allowed for k in counts.index]]
+        keep = [k in allowed or str(k) in allowed for k in counts.index]
+        if not all(keep):
+            outside = [k for k, ok in zip(counts.index, keep, strict=True) if not ok]
+            rows = int(counts[[not ok for ok in keep]].sum())
+            raise DataError(
+                f"column {base['name']!r} holds values outside its accepted_values test "
+                f"({outside[:5]!r}, {rows} rows); fix the data or the test"
+            )
     # deterministic order: by frequency, then by value text
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
     kept = ordered[:MAX_CATEGORIES]
@@ -250,14 +277,17 @@ def _is_discrete(series: pd.Series, column: Column, logical: LogicalType) -> boo
 
 
 def _category_keys(series: pd.Series) -> pd.Series:
-    """Hashable, JSON-safe keys: bools stay bools, numbers numbers, everything else text."""
-    if pd.api.types.is_bool_dtype(series.dtype):
-        return series.astype(object).map(lambda v: bool(v) if pd.notna(v) else v)
-    if pd.api.types.is_integer_dtype(series.dtype):
-        return series.astype(object).map(lambda v: int(v) if pd.notna(v) else v)
-    # object/float columns: keep bools and numbers as such (nullable booleans arrive as
-    # object; integer columns with nulls as float64), text for everything else
-    return series.astype(object).map(lambda v: _json_safe(v) if pd.notna(v) else v)
+    """Hashable, JSON-safe keys: bools stay bools, numbers numbers, everything else text.
+
+    Object and float columns keep bools and numbers too (nullable booleans arrive as
+    object, integer columns with nulls as float64). Converted once per distinct value,
+    not per row; nulls become None.
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    keys = np.empty(len(uniques) + 1, dtype=object)  # the last slot (code -1) is null
+    keys[:-1] = [_json_safe(v) for v in np.asarray(uniques, dtype=object)]
+    keys[-1] = None
+    return pd.Series(keys[codes], index=series.index, name=series.name, dtype=object)
 
 
 def _to_numeric(series: pd.Series, logical: str) -> np.ndarray:

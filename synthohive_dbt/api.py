@@ -107,10 +107,10 @@ def fit(
     start = time.perf_counter()
     project = open_project(opts)
     graph = build_graph(project.manifest, project.selected)
-    reporter.event("stage", name="read", tables=len(graph.tables))
+    reporter.event("stage", stage="read", tables=len(graph.tables))
     with open_warehouse(project.adapter_type, project.credentials) as wh:
         graph, _, frames = _read_and_validate(graph, wh, read_rows=True, reporter=reporter)
-    reporter.event("stage", name="fit", tables=len(graph.tables))
+    reporter.event("stage", stage="fit", tables=len(graph.tables))
     relational = fit_relational(
         graph, frames, model=model, options=options, seed=seed, reporter=reporter
     )

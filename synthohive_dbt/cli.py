@@ -118,7 +118,7 @@ class ProgressPrinter:
         f = evt.fields
         text = None
         if evt.name == "stage":
-            text = f"[{self._t()}] {f['name']}: {f.get('tables', '')} tables"
+            text = f"[{self._t()}] {f['stage']}: {f.get('tables', '')} tables"
         elif evt.name == "table_read":
             text = f"[{self._t()}]   read {f['table']}: {f['rows']} rows"
         elif evt.name == "fit_start":

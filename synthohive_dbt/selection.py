@@ -1,0 +1,132 @@
+"""Choose the tables to synthesize with dbt's own selection syntax (``dbt ls``).
+
+dbt evaluates ``--select``/``--exclude`` (graph operators, methods, wildcards, yaml
+selectors' syntax), so synthohive selects exactly what ``dbt ls`` would. A selection that
+chooses nothing is an error with close matches of the names it tried.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from synthohive_dbt.errors import ProjectError, SelectionError
+
+TABLE_RESOURCE_TYPES = ("source", "model", "seed")
+
+# `2+method:value+3`, `@value`: graph operators around a selector term.
+_GRAPH_OPERATORS = re.compile(r"^(\d*\+|@)|(\+\d*)$")
+
+
+def select_nodes(
+    manifest: Any,
+    root_project: str,
+    dbt_args: Sequence[str],
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> tuple[str, ...]:
+    """Unique ids of the sources, models and seeds chosen by ``select``/``exclude``.
+
+    With no ``select``: every source of the root project (``package:<root>``), because
+    sources are the raw tables that synthetic data replaces; models are derived from them.
+    ``dbt_args`` are the project/profile arguments shared with the parse invocation.
+    """
+    select = [s for s in select if s.strip()]
+    exclude = [s for s in exclude if s.strip()]
+    if select:
+        resource_types, terms = TABLE_RESOURCE_TYPES, list(select)
+    else:
+        resource_types, terms = ("source",), [f"package:{root_project}"]
+
+    ids = _dbt_ls(manifest, dbt_args, resource_types, terms, exclude)
+    if ids:
+        return ids
+    if select:
+        raise SelectionError(
+            "--select " + " ".join(select) + _excluding(exclude) + " chose no source, "
+            "model or seed.",
+            [_suggest(term, manifest) for term in select],
+        )
+    if exclude:
+        raise SelectionError(
+            f"--exclude {' '.join(exclude)} removed every source of project '{root_project}'; "
+            "narrow --exclude or pass --select."
+        )
+    raise SelectionError(
+        f"Project '{root_project}' declares no sources, so there is nothing to select by "
+        "default; pass --select (e.g. --select 'source:*' or a model name)."
+    )
+
+
+def _excluding(exclude: Sequence[str]) -> str:
+    return f" --exclude {' '.join(exclude)}" if exclude else ""
+
+
+def _dbt_ls(
+    manifest: Any,
+    dbt_args: Sequence[str],
+    resource_types: Iterable[str],
+    select: Sequence[str],
+    exclude: Sequence[str],
+) -> tuple[str, ...]:
+    """Run ``dbt ls`` in-process on the already parsed manifest."""
+    from dbt.cli.main import dbtRunner
+
+    args = ["ls", *dbt_args, "--output", "json", "--output-keys", "unique_id"]
+    for resource_type in resource_types:
+        args += ["--resource-type", resource_type]
+    args += ["--select", *select]
+    if exclude:
+        args += ["--exclude", *exclude]
+    result = dbtRunner(manifest=manifest).invoke(args)
+    if result.exception is not None:
+        raise SelectionError(
+            f"dbt cannot evaluate --select {' '.join(select)}{_excluding(exclude)}: "
+            f"{str(result.exception).strip()}"
+        )
+    if not isinstance(result.result, list):
+        raise ProjectError("dbt ls returned no result; run `dbt ls` to see why.")
+    return tuple(sorted(json.loads(line)["unique_id"] for line in result.result))
+
+
+def selectable_names(manifest: Any) -> list[str]:
+    """Names a user may type: models and seeds by name, sources as ``source.table``."""
+    names: set[str] = set()
+    for node in manifest.nodes.values():
+        if node.resource_type in ("model", "seed"):
+            names.add(node.name)
+    for source in manifest.sources.values():
+        names.add(source.source_name)
+        names.add(f"{source.source_name}.{source.name}")
+    return sorted(names)
+
+
+def _term_names(term: str) -> list[str]:
+    """The name parts of a selector term: ``+source:shop.orders+,tag:x`` -> [shop.orders, x]."""
+    names = []
+    for part in term.split(","):
+        part = _GRAPH_OPERATORS.sub("", part.strip())
+        if ":" in part:
+            part = part.split(":", 1)[1]
+        if part:
+            names.append(part)
+    return names
+
+
+def _suggest(term: str, manifest: Any) -> str:
+    candidates = selectable_names(manifest)
+    matches: list[str] = []
+    for name in _term_names(term):
+        for match in difflib.get_close_matches(name, candidates, n=3, cutoff=0.6):
+            if match not in matches:
+                matches.append(match)
+    if matches:
+        quoted = ", ".join(f"'{m}'" for m in matches)
+        return f"'{term}' matches nothing; did you mean {quoted}?"
+    return (
+        f"'{term}' matches nothing; run `dbt ls --resource-type source model seed` to see "
+        "what can be selected."
+    )

@@ -1,0 +1,10 @@
+"""CTGAN engine: our own conditional tabular GAN in PyTorch (no sdv/ctgan/rdt).
+
+``CTGANModel`` implements ``TableModel``; options come from ``ModelOptions`` (see
+``CTGANConfig`` for the model-specific ``extra`` keys and their defaults).
+"""
+
+from .model import STATE_VERSION, CTGANModel, resolve_device
+from .options import CTGANConfig
+
+__all__ = ["CTGANConfig", "CTGANModel", "STATE_VERSION", "resolve_device"]

@@ -1,0 +1,300 @@
+"""``CTGANModel``: the default per-table model (registry name ``ctgan``).
+
+fit: column codecs -> data transformer -> hold out a validation sample -> WGAN-GP
+training -> keep the generator of the best validation epoch. sample: generator in eval
+mode -> slots and alphas -> codec values -> codecs restore dtypes, ranges and integers.
+
+Documented behaviour for awkward tables:
+
+* a table with no rows is a ``DataError``; a column missing from the frame too;
+* all-null columns and uuid columns are not modelled: they decode as all-null and as
+  fresh random uuids (with the observed null rate);
+* constant columns (one value, no nulls) are not modelled and decode as that value; a
+  table whose columns are all constant (a single-row table, for one) trains nothing and
+  samples copies of its one row;
+* mixed numbers and text in a numeric column, or infinities, are a ``DataError`` naming
+  the column (from the codecs); NaN is null;
+* a ``not_null`` column never samples null, even when the training data had some;
+* the context must be finite, two-dimensional and as wide as at fit time: anything else
+  is a ``ModelError`` (an unseen parent category is the relational layer's to encode).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ...errors import ArtifactError, DataError, ModelError
+from ...progress import SILENT, Reporter
+from ...schema import Column
+from ..base import ModelOptions, TableModel
+from ..columns import ColumnCodec, fit_codecs
+from .networks import materialise
+from .options import CTGANConfig
+from .sampler import ConditionSampler
+from .train import Holdout, Trainer, build_generator, generate, train
+from .transformer import DataTransformer
+from .validation import holdout_size
+
+STATE_VERSION = 1
+
+
+class CTGANModel(TableModel):
+    """Conditional tabular GAN (Xu et al. 2019) with mode-specific normalisation."""
+
+    name = "ctgan"
+
+    def __init__(self, options: ModelOptions | None = None):
+        super().__init__(options)
+        self.config = CTGANConfig.from_options(self.options)
+        self.device: torch.device | None = None
+        self._codecs: list[ColumnCodec] | None = None
+        self._transformer: DataTransformer | None = None
+        self._generator: torch.nn.Module | None = None
+        self._sampler: ConditionSampler | None = None
+        self._context_dim = 0
+        self._use_condition = True
+        self.training: dict[str, Any] = {}
+
+    # -- fit --------------------------------------------------------------------------
+    def fit(
+        self,
+        frame: pd.DataFrame,
+        columns: Sequence[Column],
+        context: np.ndarray | None = None,
+        *,
+        rng: np.random.Generator,
+        reporter: Reporter = SILENT,
+        table: str = "",
+    ) -> None:
+        device = resolve_device(self.config.device)
+        columns = list(columns)
+        _check_frame(frame, columns, table)
+        ctx = _check_context(context, len(frame), None, table)
+        codecs = fit_codecs(frame, columns)
+        values = [codec.encode(frame[col.name]) for codec, col in zip(codecs, columns, strict=True)]
+        c = self.config
+        transformer = DataTransformer.fit(
+            values,
+            codecs,
+            [col.not_null for col in columns],
+            rng,
+            max_components=c.max_vgm_components,
+            subsample=c.vgm_subsample,
+            weight_threshold=c.vgm_weight_threshold,
+        )
+        self.device, self._codecs, self._transformer = device, codecs, transformer
+        self._context_dim = 0 if ctx is None else ctx.shape[1]
+        reporter.event(
+            "fit_start",
+            table=table,
+            rows=len(frame),
+            columns=len(columns),
+            modelled=len(transformer.spans),
+            width=transformer.width,
+            epochs=c.epochs,
+            device=str(device),
+        )
+        if not transformer.trainable:
+            self._generator = self._sampler = None
+            self.training = {
+                "epochs_run": 0,
+                "best_epoch": 0,
+                "best_score": None,
+                "stopped_early": False,
+                "history": [],
+            }
+            reporter.event(
+                "fit_done",
+                table=table,
+                epochs_run=0,
+                best_epoch=0,
+                best_score=None,
+                stopped_early=False,
+                seconds=0.0,
+            )
+            return
+        train_idx, hold_idx = _split(len(frame), c.validation_rows, rng)
+        rows = transformer.transform([v[train_idx] for v in values], rng)
+        g = _torch_generator(rng, device)
+        trainer = Trainer(c, transformer, rows, None if ctx is None else ctx[train_idx], device, g)
+        holdout = Holdout([v[hold_idx] for v in values], None if ctx is None else ctx[hold_idx])
+        result = train(trainer, holdout, reporter, table)
+        self._generator = result.generator
+        self._use_condition = not trainer.cond_dropout
+        self._sampler = ConditionSampler(transformer, None, device)
+        self.training = {
+            "epochs_run": result.epochs_run,
+            "best_epoch": result.best_epoch,
+            "best_score": result.best_score,
+            "stopped_early": result.stopped_early,
+            "history": result.history,
+        }
+
+    # -- sample -----------------------------------------------------------------------
+    def sample(
+        self, n: int, context: np.ndarray | None = None, *, rng: np.random.Generator
+    ) -> pd.DataFrame:
+        if self._transformer is None or self._codecs is None:
+            raise ModelError("the ctgan model is not fitted; call fit() or load an artifact")
+        if not isinstance(n, (int, np.integer)) or n < 0:
+            raise ModelError(f"cannot sample {n!r} rows; n must be a non-negative integer")
+        n = int(n)
+        ctx = _check_context(context, n, self._context_dim, "")
+        transformer = self._transformer
+        if self._generator is not None and n:
+            g = _torch_generator(rng, self.device)
+            ctx_t = None if ctx is None else torch.as_tensor(ctx, device=self.device)
+            alpha, slots = generate(
+                self._generator,
+                transformer,
+                self._sampler,
+                self.config,
+                n,
+                ctx_t,
+                g,
+                use_condition=self._use_condition,
+            )
+        else:
+            alpha = np.zeros((n, transformer.n_alpha), np.float32)
+            slots = np.zeros((n, len(transformer.spans)), np.int64)
+        values = transformer.decode(alpha, slots, n)
+        return pd.DataFrame(
+            {c.name: c.decode(v, rng) for c, v in zip(self._codecs, values, strict=True)}
+        )
+
+    # -- persistence ------------------------------------------------------------------
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        if self._transformer is None or self._codecs is None:
+            raise ModelError("the ctgan model is not fitted; nothing to save")
+        meta = {
+            "state_version": STATE_VERSION,
+            "config": self.config.to_json(),
+            "codecs": [c.to_json() for c in self._codecs],
+            "transformer": self._transformer.to_json(),
+            "context_dim": self._context_dim,
+            "use_condition": self._use_condition,
+            "trainable": self._generator is not None,
+            "training": self.training,
+        }
+        tensors: dict[str, np.ndarray] = {}
+        if self._generator is not None:
+            for key, value in self._generator.state_dict().items():
+                tensors[f"generator.{key}"] = value.detach().cpu().numpy()
+        return meta, tensors
+
+    @classmethod
+    def from_state(cls, meta: Mapping[str, Any], tensors: Mapping[str, np.ndarray]) -> CTGANModel:
+        version = meta.get("state_version")
+        if version != STATE_VERSION:
+            raise ArtifactError(
+                f"ctgan artifact has state_version {version!r}, this synthohive-dbt reads "
+                f"version {STATE_VERSION}; refit the model with `synthohive fit`"
+            )
+        try:
+            config = CTGANConfig.from_json(meta["config"])
+            codecs = [ColumnCodec.from_json(c) for c in meta["codecs"]]
+            transformer = DataTransformer.from_json(meta["transformer"])
+        except (KeyError, TypeError, ModelError) as exc:
+            raise ArtifactError(f"ctgan artifact metadata is incomplete or invalid: {exc}") from exc
+        extra = {
+            k: v for k, v in config.to_json().items() if k not in ("epochs", "batch_size", "device")
+        }
+        device = (
+            "cpu"
+            if config.device.startswith("cuda") and not torch.cuda.is_available()
+            else config.device
+        )
+        model = cls(ModelOptions(config.epochs, config.batch_size, device, extra))
+        model.device = resolve_device(device)
+        model._codecs, model._transformer = codecs, transformer
+        model._context_dim = int(meta.get("context_dim", 0))
+        model._use_condition = bool(meta.get("use_condition", True))
+        model.training = dict(meta.get("training", {}))
+        if meta.get("trainable", True):
+            model._generator = _load_generator(
+                config, transformer, model._context_dim, tensors, model.device
+            )
+            model._sampler = ConditionSampler(transformer, None, model.device)
+        return model
+
+
+def resolve_device(name: str) -> torch.device:
+    """'cpu', 'cuda', 'cuda:N' or 'auto' (CUDA when available); CUDA must be available."""
+    name = (name or "cpu").strip().lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelError(
+            f"device {name!r} requested but CUDA is not available to torch "
+            f"{torch.__version__}; use --device cpu or install a CUDA build of torch"
+        )
+    try:
+        return torch.device(name)
+    except RuntimeError as exc:
+        raise ModelError(f"unknown device {name!r}; use cpu, cuda, cuda:N or auto") from exc
+
+
+def _load_generator(config, transformer, context_dim, tensors, device) -> torch.nn.Module:
+    generator = materialise(build_generator(config, transformer, context_dim), device, None)
+    prefix = "generator."
+    state = {
+        k[len(prefix) :]: torch.from_numpy(np.asarray(v))
+        for k, v in tensors.items()
+        if k.startswith(prefix)
+    }
+    try:
+        generator.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ArtifactError(f"ctgan artifact tensors do not match its layout: {exc}") from exc
+    return generator.eval()
+
+
+def _torch_generator(rng: np.random.Generator, device: torch.device) -> torch.Generator:
+    g = torch.Generator(device=device)
+    g.manual_seed(int(rng.integers(0, 2**62)))
+    return g
+
+
+def _split(n: int, cap: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(training rows, validation rows); small tables validate on their training rows."""
+    order = rng.permutation(n)
+    k = holdout_size(n, cap)
+    if k == 0:
+        return np.arange(n), np.sort(order[: min(n, cap)])
+    return np.sort(order[k:]), np.sort(order[:k])
+
+
+def _check_frame(frame: pd.DataFrame, columns: Sequence[Column], table: str) -> None:
+    where = f"table {table!r}" if table else "the table"
+    missing = [c.name for c in columns if c.name not in frame.columns]
+    if missing:
+        raise DataError(f"{where} lacks column(s) {', '.join(map(repr, missing))} to model")
+    if len(frame) == 0:
+        raise DataError(f"{where} has no rows; there is nothing to learn from")
+
+
+def _check_context(
+    context: np.ndarray | None, n: int, width: int | None, table: str
+) -> np.ndarray | None:
+    """Validate a context matrix; ``width`` None means fit (any width, or none)."""
+    if context is None:
+        if width:
+            raise ModelError(f"this model was fitted with a {width}-wide context; pass one")
+        return None
+    try:
+        ctx = np.asarray(context, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise ModelError(f"context must be a numeric matrix: {exc}") from exc
+    if ctx.ndim != 2 or len(ctx) != n:
+        raise ModelError(f"context must have shape ({n}, k); got {ctx.shape}")
+    if width is not None and ctx.shape[1] != width:
+        raise ModelError(f"context has {ctx.shape[1]} columns; the model was fitted with {width}")
+    if not np.isfinite(ctx).all():
+        where = f" for table {table!r}" if table else ""
+        raise ModelError(f"context{where} holds NaN or infinite values; encode nulls first")
+    return ctx

@@ -74,7 +74,7 @@ def duckdb_project(tmp_path, monkeypatch):
 
 def test_end_to_end_duckdb(duckdb_project, tmp_path, capsys):
     run_end_to_end(duckdb_project, "duckdb", "synthohive", capsys)
-    con = duckdb.connect(str(tmp_path / "it.duckdb"), read_only=True)
+    con = duckdb.connect(str(tmp_path / "it.duckdb"))
     try:
         orphans = con.execute(
             "select count(*) from synthohive.raw_orders o "
@@ -138,7 +138,7 @@ def seeded_duckdb(duckdb_project):
 
 
 def _synthetic_schema_exists(path: str) -> bool:
-    con = duckdb.connect(path, read_only=True)
+    con = duckdb.connect(path)
     try:
         rows = con.execute(
             "select count(*) from information_schema.schemata where schema_name = 'synthohive'"

@@ -184,8 +184,8 @@ class Trainer:
         eps = torch.rand(groups, 1, 1, generator=self.g, device=self.device)
         eps = eps.expand(groups, c.pac, real.shape[1]).reshape(n, -1)
         mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
-        scores = self.critic(torch.cat([real, fake, mixed]), self.g)
-        y_real, y_fake, y_mixed = scores.split(groups)
+        y_real, y_fake = self.critic(torch.cat([real, fake]), self.g).split(groups)
+        y_mixed = self.critic(mixed, self.g)
         grad = torch.autograd.grad(y_mixed.sum(), mixed, create_graph=True)[0]
         penalty = ((grad.reshape(groups, -1).norm(2, dim=1) - 1) ** 2).mean() * c.gp_lambda
         loss = y_fake.mean() - y_real.mean()

@@ -10,7 +10,9 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 . .venv/bin/activate
-python -m pip install -q --upgrade pip >/dev/null
-python -m pip install -q "${TORCH_SPEC:-torch==2.13.0}"
+LOG=.venv/install.log
+quiet() { "$@" >"$LOG" 2>&1 || { cat "$LOG"; echo "install failed: $*" >&2; exit 1; }; }
+quiet python -m pip install --upgrade pip
+quiet python -m pip install "${TORCH_SPEC:-torch==2.13.0}"
 # dbt-core >= 1.12.1 needs a parser that only builds from GitHub sources: take wheels only.
-python -m pip install -q --only-binary=dbt-core-experimental-parser -e ".[${EXTRAS}]"
+quiet python -m pip install --only-binary=dbt-core-experimental-parser -e ".[${EXTRAS}]"

@@ -107,21 +107,39 @@ def fit(
     start = time.perf_counter()
     project = open_project(opts)
     graph = build_graph(project.manifest, project.selected)
-    reporter.event("stage", stage="read", tables=len(graph.tables))
     with open_warehouse(project.adapter_type, project.credentials) as wh:
-        graph, _, frames = _read_and_validate(graph, wh, read_rows=True, reporter=reporter)
+        relational, graph, rows = fit_graph(
+            graph, wh, model=model, options=options, seed=seed, reporter=reporter
+        )
+    out = Path(artifacts) if artifacts else default_artifacts(project)
+    relational.save(out)
+    return FitResult(
+        artifacts=out, tables=rows, seconds=time.perf_counter() - start, warnings=graph.warnings
+    )
+
+
+def fit_graph(
+    graph: SchemaGraph,
+    wh: Warehouse,
+    *,
+    model: str = "copula",
+    options: ModelOptions | None = None,
+    seed: int = 0,
+    reporter: Reporter = SILENT,
+) -> tuple[RelationalModel, SchemaGraph, dict[str, int]]:
+    """Read, validate and fit every table of ``graph`` through an open warehouse.
+
+    Returns the fitted model, the validated graph and the real row count per table name.
+    """
+    _check_identifiers(graph)
+    reporter.event("stage", stage="read", tables=len(graph.tables))
+    graph, _, frames = _read_and_validate(graph, wh, read_rows=True, reporter=reporter)
     reporter.event("stage", stage="fit", tables=len(graph.tables))
     relational = fit_relational(
         graph, frames, model=model, options=options, seed=seed, reporter=reporter
     )
-    out = Path(artifacts) if artifacts else default_artifacts(project)
-    relational.save(out)
-    return FitResult(
-        artifacts=out,
-        tables={graph.table(k).name: len(frames[k]) for k in graph.order},
-        seconds=time.perf_counter() - start,
-        warnings=graph.warnings,
-    )
+    rows = {graph.table(k).name: len(frames[k]) for k in graph.order}
+    return relational, graph, rows
 
 
 def generate(
@@ -140,27 +158,64 @@ def generate(
     relational = RelationalModel.load(Path(artifacts) if artifacts else default_artifacts(project))
     if write_yaml:  # refuse before anything is written
         check_writable(yaml_target(project.project_dir, yaml_path))
-    protected = {p.schema for p in relational.plans.values()}
-    if schema.lower() in {s.lower() for s in protected}:
-        raise UnsafeWriteError(
-            f"--schema {schema!r} holds real tables "
-            f"({', '.join(p.name for p in relational.plans.values() if p.schema == schema)}); "
-            "choose another schema for the synthetic tables"
-        )
-    frames = relational.generate(scale=scale, seed=seed, reporter=reporter)
-    written: dict[str, int] = {}
-
-    def tables():
-        for plan, frame in frames:
-            written[plan.name] = len(frame)
-            yield plan.identifier, frame, plan.column_types
-
     with open_warehouse(project.adapter_type, project.credentials) as wh:
-        wh.write_tables(schema, list(tables()), protected_schemas=protected)
+        written = write_synthetic(
+            relational, wh, schema=schema, scale=scale, seed=seed, reporter=reporter
+        )
     written_yaml = None
     if write_yaml:
         written_yaml = write_sources_yaml(project, relational, schema, yaml_path)
     return GenerateResult(schema, written, time.perf_counter() - start, written_yaml)
+
+
+def write_synthetic(
+    relational: RelationalModel,
+    wh: Warehouse,
+    *,
+    schema: str = DEFAULT_SCHEMA,
+    scale: float = 1.0,
+    seed: int = 0,
+    reporter: Reporter = SILENT,
+) -> dict[str, int]:
+    """Generate every table and write it into ``schema`` of the open warehouse.
+
+    Refuses a schema that holds a real table of the model. Returns rows per table name.
+    """
+    protected = {p.schema for p in relational.plans.values()}
+    if schema.lower() in {s.lower() for s in protected}:
+        holders = [p.name for p in relational.plans.values() if p.schema.lower() == schema.lower()]
+        raise UnsafeWriteError(
+            f"--schema {schema!r} holds real tables ({', '.join(holders)}); "
+            "choose another schema for the synthetic tables"
+        )
+    written: dict[str, int] = {}
+
+    def tables():
+        for plan, frame in relational.generate(scale=scale, seed=seed, reporter=reporter):
+            written[plan.name] = len(frame)
+            yield plan.identifier, frame, plan.column_types
+
+    wh.write_tables(schema, list(tables()), protected_schemas=protected)
+    return written
+
+
+def _check_identifiers(graph: SchemaGraph) -> None:
+    """Synthetic tables are named after the real identifiers: two selected tables with
+    the same identifier (in different schemas) would overwrite each other."""
+    seen: dict[str, list[str]] = {}
+    for key in graph.order:
+        table = graph.table(key)
+        seen.setdefault(table.identifier.lower(), []).append(table.display)
+    problems = [
+        f"{', '.join(names)} share the identifier {ident!r}; exclude one of them "
+        "(--exclude) and fit it in a separate run with another --schema"
+        for ident, names in seen.items()
+        if len(names) > 1
+    ]
+    if problems:
+        raise SchemaValidationError(
+            "the selected tables cannot share one synthetic schema", problems
+        )
 
 
 def _read_and_validate(

@@ -2,7 +2,8 @@
 
 ``torch.optim`` imports torch's compiler stack on first use (seconds per process, which
 every ``synthohive fit`` and every test subprocess would pay) and takes its per-tensor
-path on CPU; this is the same update rule as its ``foreach`` implementation.
+path on CPU. This calls the fused kernel behind ``torch.optim.Adam(fused=True)`` (one
+pass over each parameter; CPU and CUDA) and falls back to the ``foreach`` update rule.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class Adam:
         self.exp_avg = [torch.zeros_like(p) for p in self.params]
         self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
         self.steps = 0
+        self._step_counts = [torch.zeros((), device=p.device) for p in self.params]
+        self._fused = hasattr(torch, "_fused_adam_")
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -37,6 +40,14 @@ class Adam:
         beta1, beta2 = self.betas
         self.steps += 1
         grads = [p.grad for p in self.params]
+        if self._fused:
+            torch._foreach_add_(self._step_counts, 1.0)
+            torch._fused_adam_(
+                self.params, grads, self.exp_avg, self.exp_avg_sq, [], self._step_counts,
+                lr=self.lr, beta1=beta1, beta2=beta2, weight_decay=self.weight_decay,
+                eps=self.eps, amsgrad=False, maximize=False,
+            )  # fmt: skip
+            return
         if self.weight_decay:
             grads = torch._foreach_add(grads, self.params, alpha=self.weight_decay)
         torch._foreach_lerp_(self.exp_avg, grads, 1 - beta1)

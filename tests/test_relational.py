@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from synthohive_dbt.relational import fit_relational
-from synthohive_dbt.relational.generate import tree_parents
+from synthohive_dbt.relational.tree import real_depths, tree_parents_by_depth
 from synthohive_dbt.relational.keys import learn_key_format
 from synthohive_dbt.schema import (
     Column,
@@ -212,23 +212,35 @@ def test_same_seed_same_output():
 def test_scale_grows_roots_and_children():
     graph = make_graph()
     model = fit_relational(graph, make_frames(np.random.default_rng(1)), model=Bootstrap)
-    out = {p.name: f for p, f in model.generate(scale=2.0)}
-    assert len(out["airports"]) == 40
-    assert len(out["flights"]) > 400
+    sizes = []
+    for seed in range(5):
+        out = {p.name: f for p, f in model.generate(scale=2.0, seed=seed)}
+        assert len(out["airports"]) == 40
+        sizes.append(len(out["flights"]))
+    # children follow their parents: about twice the 300 real flights on average
+    assert 450 < np.mean(sizes) < 750
 
 
-def test_tree_parents_acyclic():
+def test_tree_parents_follow_depths():
     rng = np.random.default_rng(0)
-    parents = tree_parents(1000, 0.1, rng)
-    depth = np.zeros(1000, dtype=int)
-    for i in range(1000):
-        node, steps = i, 0
-        while parents[node] >= 0:
-            node = parents[node]
-            steps += 1
-            assert steps <= 1000
-        depth[i] = steps
+    depths = np.array([0, 0, 1, 1, 1, 2, 2, 3])
+    parents = tree_parents_by_depth(depths, np.ones(8), rng)
+    assert (parents[depths == 0] == -1).all()
+    for row, parent in enumerate(parents):
+        if depths[row] > 0:
+            assert depths[parent] == depths[row] - 1
+
+
+def test_tree_parents_repair_gaps():
+    rng = np.random.default_rng(0)
+    parents = tree_parents_by_depth(np.array([2, 2, 5]), np.ones(3), rng)
     assert (parents == -1).sum() >= 1
+    assert all(p == -1 or p != i for i, p in enumerate(parents))
+
+
+def test_real_depths():
+    frame = pd.DataFrame({"id": [1, 2, 3, 4], "boss": pd.array([None, 1, 2, 1], dtype="Int64")})
+    assert real_depths(frame, ["id"], ["boss"]).tolist() == [0, 1, 2, 1]
 
 
 @pytest.mark.parametrize(

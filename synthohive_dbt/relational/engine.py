@@ -24,8 +24,9 @@ from ..errors import ArtifactError, ModelError
 from ..progress import SILENT, Reporter
 from ..schema import SchemaGraph
 from ..synth.base import ModelOptions, TableModel, get_model_class, load_model
-from .generate import fill_deferred, generate_table
-from .plan import TablePlan, plan_table, table_seed
+from .generate import DEFAULT_CHUNK_ROWS, Made, TableGenerator, fill_deferred
+from .learn import prepare
+from .plan import TablePlan, table_seed
 
 PLAN_FORMAT_VERSION = 1
 PLAN_JSON = "plan.json"
@@ -39,44 +40,110 @@ class RelationalModel:
     model_name: str
 
     # -- generation -----------------------------------------------------------------
-    def generate(
-        self, *, scale: float = 1.0, seed: int = 0, reporter: Reporter = SILENT
-    ) -> Iterator[tuple[TablePlan, pd.DataFrame]]:
-        """Yield (plan, synthetic frame) per table in generation order.
+    def stream(
+        self,
+        *,
+        scale: float = 1.0,
+        seed: int = 0,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        keep_orphans: bool = False,
+        reporter: Reporter = SILENT,
+    ) -> Iterator[tuple[TablePlan, Iterator[pd.DataFrame]]]:
+        """Yield (plan, chunks) per table, parents first; chunks hold the real columns.
 
-        Tables with a deferred FK (one that closes a cycle) are held back until the
-        parent of that FK exists, so every yielded table is complete.
+        Consume each table's chunks before asking for the next table: children are made
+        from what the parents' chunks left behind (keys, features, child counts). Tables
+        with a deferred FK (one closing a cycle) are held whole until its parent exists.
         """
         if scale <= 0:
             raise ModelError(f"--scale must be positive, got {scale}")
-        made: dict[str, pd.DataFrame] = {}
-        pending: list[str] = []
+        needs = self._retained_columns()
+        made: dict[str, Made] = {}
+        pending: dict[str, pd.DataFrame] = {}
         for key in self.order:
             plan = self.plans[key]
-            start = time.perf_counter()
-            rng = np.random.default_rng(table_seed(seed, key))
-            made[key] = generate_table(plan, self.models.get(key), made, scale, rng)
-            reporter.event(
-                "table_generated",
-                table=plan.name,
-                rows=len(made[key]),
-                seconds=time.perf_counter() - start,
+            gen = TableGenerator(
+                plan,
+                self.models.get(key),
+                made,
+                self.plans,
+                scale=scale,
+                rng=np.random.default_rng(table_seed(seed, key)),
+                chunk_rows=chunk_rows,
+                keep_orphans=keep_orphans,
             )
-            pending.append(key)
+            chunks = self._tracked(plan, gen.chunks(), needs[key], made, reporter)
+            if any(fk.deferred for fk in plan.fks):
+                pending[key] = pd.concat(list(chunks), ignore_index=True)
+            else:
+                yield plan, chunks
             for ready in [k for k in pending if self._deferred_ready(k, made)]:
-                pending.remove(ready)
-                yield self.plans[ready], self._complete(ready, made, seed)
+                frame = self._complete(ready, pending.pop(ready), made, seed)
+                yield self.plans[ready], iter([frame])
 
-    def _deferred_ready(self, key: str, made: Mapping[str, pd.DataFrame]) -> bool:
+    def generate(
+        self,
+        *,
+        scale: float = 1.0,
+        seed: int = 0,
+        keep_orphans: bool = False,
+        reporter: Reporter = SILENT,
+    ) -> Iterator[tuple[TablePlan, pd.DataFrame]]:
+        """Yield (plan, whole synthetic frame) per table in generation order."""
+        for plan, chunks in self.stream(
+            scale=scale, seed=seed, keep_orphans=keep_orphans, reporter=reporter
+        ):
+            frames = list(chunks)
+            columns = [name for name, _ in plan.columns]
+            yield (
+                plan,
+                (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)),
+            )
+
+    def _tracked(self, plan, chunks, keep, made, reporter) -> Iterator[pd.DataFrame]:
+        """Pass chunks through (real columns only) and retain what children need."""
+        start = time.perf_counter()
+        kept: list[pd.DataFrame] = []
+        rows = 0
+        columns = [name for name, _ in plan.columns]
+        for chunk in chunks:
+            kept.append(chunk[[c for c in chunk.columns if c in keep]])
+            rows += len(chunk)
+            yield chunk[columns]
+        frame = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame(columns=list(keep))
+        made[plan.key] = Made(frame)
+        reporter.event(
+            "table_generated", table=plan.name, rows=rows, seconds=time.perf_counter() - start
+        )
+
+    def _retained_columns(self) -> dict[str, set[str]]:
+        """Per table, the columns its children and deferred FKs read."""
+        needs: dict[str, set[str]] = {key: set() for key in self.order}
+        for plan in self.plans.values():
+            if plan.context is not None and plan.primary_fk is not None:
+                needs[plan.fks[plan.primary_fk].parent].update(plan.context.columns)
+            for fk in plan.fks:
+                target = needs.setdefault(fk.parent, set())
+                target.update(fk.parent_columns)
+                if fk.count_column:
+                    target.add(fk.count_column)
+                if fk.encoder is not None:
+                    target.update(fk.encoder.columns)
+            if any(fk.deferred for fk in plan.fks):
+                needs[plan.key].update(name for name, _ in plan.columns)
+        return needs
+
+    def _deferred_ready(self, key: str, made: Mapping[str, Made]) -> bool:
         return all(fk.parent in made for fk in self.plans[key].fks if fk.deferred)
 
-    def _complete(self, key: str, made: dict[str, pd.DataFrame], seed: int) -> pd.DataFrame:
-        frame = made[key]
+    def _complete(
+        self, key: str, frame: pd.DataFrame, made: dict[str, Made], seed: int
+    ) -> pd.DataFrame:
         for i, fk in enumerate(self.plans[key].fks):
             if fk.deferred:
                 rng = np.random.default_rng(table_seed(seed, key, salt=i + 1))
-                frame = fill_deferred(frame, fk, made[fk.parent], rng)
-        made[key] = frame
+                frame = fill_deferred(frame, fk, made[fk.parent].frame, rng)
+        made[key] = Made(frame)
         return frame
 
     # -- persistence ----------------------------------------------------------------
@@ -128,34 +195,32 @@ def fit_relational(
     """Plan every table of ``graph`` and fit its model on the real ``frames``.
 
     ``model`` is a registry name or a TableModel subclass (the pluggable interface).
+    Each child's model is conditioned on its primary parent's features (the context).
     """
     options = options or ModelOptions()
     model_cls = get_model_class(model) if isinstance(model, str) else model
-    model = model_cls.name
-    real_rows = {k: len(f) for k, f in frames.items()}
-    plans: dict[str, TablePlan] = {}
+    prepared = prepare(graph, frames, seed)
     models: dict[str, TableModel] = {}
     for key in graph.order:
-        table = graph.table(key)
-        plan = plan_table(graph, table, frames[key], real_rows)
-        plans[key] = plan
-        if not plan.model_columns:
+        prep = prepared[key]
+        plan = prep.plan
+        if not prep.columns:
             continue
-        overrides = _meta_overrides(plan.options)
-        table_model = model_cls(options.with_overrides(overrides))
-        columns = [table.column(c) for c in plan.model_columns]
-        reporter.event("fit_start", table=table.name, rows=plan.rows, model=model)
+        table_model = model_cls(options.with_overrides(_meta_overrides(plan.options)))
+        reporter.event("fit_start", table=plan.name, rows=plan.rows, model=model_cls.name)
         start = time.perf_counter()
         table_model.fit(
-            frames[key][list(plan.model_columns)].reset_index(drop=True),
-            columns,
+            prep.frame,
+            prep.columns,
+            prep.context,
             rng=np.random.default_rng(table_seed(seed, key)),
             reporter=reporter,
-            table=table.name,
+            table=plan.name,
         )
-        reporter.event("fit_end", table=table.name, seconds=time.perf_counter() - start)
+        reporter.event("fit_end", table=plan.name, seconds=time.perf_counter() - start)
         models[key] = table_model
-    return RelationalModel(plans=plans, order=graph.order, models=models, model_name=model)
+    plans = {key: prepared[key].plan for key in graph.order}
+    return RelationalModel(plans=plans, order=graph.order, models=models, model_name=model_cls.name)
 
 
 def _meta_overrides(options: Mapping[str, object]) -> dict[str, object]:

@@ -1,151 +1,251 @@
-"""Generate one table from its plan, its model and the synthetic parents already made.
+"""Generate one table, in chunks, from its plan, its model and the parents already made.
 
-Keys come from generated parents only, so every FK resolves (zero orphans) and primary
-keys are unique by construction. Everything is vectorised: counts via ``np.repeat``,
-parents via index arrays.
+Keys come from generated parents only, so every FK resolves (zero orphans, unless the
+orphan opt-in asks for the real rate) and primary keys are unique by construction.
+Children are made parent by parent: a chunk holds whole families, so per-parent numbering
+(composite keys) never spans chunks, and memory stays bounded by the chunk size.
+Everything is vectorised: counts via ``np.repeat``, parents via index arrays.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..synth.base import TableModel
+from .features import assign
 from .plan import FkPlan, TablePlan
+from .tree import DEPTH_COLUMN, tree_parents_by_depth
+
+DEFAULT_CHUNK_ROWS = 200_000
+
+
+@dataclass
+class Made:
+    """What later tables need from a generated table (keys, features, counts)."""
+
+    frame: pd.DataFrame
+    clusters: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
+    weights: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
 
 
 def child_counts(fk: FkPlan, n_parents: int, rng: np.random.Generator) -> np.ndarray:
-    """Children per synthetic parent, drawn from the real children-per-parent histogram."""
+    """Children per parent drawn from the real children-per-parent histogram."""
     hist = np.asarray(fk.histogram, dtype=np.float64)
     if n_parents == 0 or hist.sum() == 0:
         return np.zeros(n_parents, dtype=np.int64)
     return rng.choice(len(hist), size=n_parents, p=hist / hist.sum()).astype(np.int64)
 
 
-def popularity_weights(fk: FkPlan, n_parents: int, rng: np.random.Generator) -> np.ndarray:
-    """Selection weights per synthetic parent for a secondary FK: each parent draws a
-    popularity from the real children-per-parent histogram, so a few popular parents
-    and many unpopular ones appear as in the real data."""
-    weights = child_counts(fk, n_parents, rng).astype(np.float64)
-    if weights.sum() == 0:
-        weights = np.ones(n_parents)
-    return weights / weights.sum()
+class TableGenerator:
+    """Yields output chunks of one table; ``made`` holds the parents' retained frames."""
 
+    def __init__(
+        self,
+        plan: TablePlan,
+        model: TableModel | None,
+        made: Mapping[str, Made],
+        plans: Mapping[str, TablePlan],
+        *,
+        scale: float,
+        rng: np.random.Generator,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        keep_orphans: bool = False,
+    ):
+        self.plan, self.model, self.made, self.plans = plan, model, made, plans
+        self.scale, self.rng, self.keep_orphans = scale, rng, keep_orphans
+        self.self_ref = next((fk for fk in plan.fks if fk.self_reference and not fk.deferred), None)
+        # a hierarchy is built over the whole table at once
+        self.chunk_rows = chunk_rows if self.self_ref is None else np.iinfo(np.int64).max
+        self.emitted = 0
 
-def row_count(
-    plan: TablePlan, parents: Mapping[str, pd.DataFrame], scale: float, rng: np.random.Generator
-) -> tuple[int, np.ndarray | None]:
-    """(rows to generate, parent row index per attached row or None for roots)."""
-    if plan.primary_fk is None:
-        return int(round(plan.rows * scale)), None
-    fk = plan.fks[plan.primary_fk]
-    parent = parents[fk.parent]
-    counts = child_counts(fk, len(parent), rng)
-    index = np.repeat(np.arange(len(parent)), counts)
-    n_null = 0
-    if 0 < fk.null_rate < 1:
-        n_null = int(round(len(index) * fk.null_rate / (1.0 - fk.null_rate)))
-    return len(index) + n_null, index
+    # -- row plan ---------------------------------------------------------------------
+    def _families(self) -> Iterator[np.ndarray]:
+        """Per chunk: the primary-parent row index of each row (-1: root or NULL FK)."""
+        plan = self.plan
+        if plan.primary_fk is None:
+            total = int(round(plan.rows * self.scale))
+            for start in range(0, total, self.chunk_rows):
+                yield np.full(min(self.chunk_rows, total - start), -1, dtype=np.int64)
+            return
+        fk = plan.fks[plan.primary_fk]
+        parent = self.made[fk.parent].frame
+        counts = self._parent_counts(fk, parent)
+        total = int(counts.sum())
+        n_null = 0
+        if 0 < fk.null_rate < 1:
+            n_null = int(round(total * fk.null_rate / (1.0 - fk.null_rate)))
+        cum = np.cumsum(counts)
+        cuts = np.searchsorted(cum, np.arange(self.chunk_rows, total, self.chunk_rows), "right")
+        bounds = [0, *cuts.tolist(), len(parent)]
+        n_chunks = max(len(bounds) - 1, 1)
+        for i, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            idx = np.repeat(np.arange(lo, hi, dtype=np.int64), counts[lo:hi])
+            nulls = n_null // n_chunks + (1 if i < n_null % n_chunks else 0)
+            if len(idx) + nulls:
+                yield np.concatenate([idx, np.full(nulls, -1, dtype=np.int64)])
 
+    def _parent_counts(self, fk: FkPlan, parent: pd.DataFrame) -> np.ndarray:
+        if fk.count_column and fk.count_column in parent:
+            values = pd.to_numeric(parent[fk.count_column]).fillna(0).to_numpy()
+            return np.clip(np.round(values), 0, None).astype(np.int64)
+        return child_counts(fk, len(parent), self.rng)
 
-def generate_table(
-    plan: TablePlan,
-    model: TableModel | None,
-    parents: Mapping[str, pd.DataFrame],
-    scale: float,
-    rng: np.random.Generator,
-) -> pd.DataFrame:
-    n, attached = row_count(plan, parents, scale, rng)
-    order = rng.permutation(n) if attached is not None else None
-    body = model.sample(n, rng=rng) if model is not None and n else pd.DataFrame(index=range(n))
-    body = body.reset_index(drop=True)
-    out = pd.DataFrame(index=range(n))
-    for i, fk in enumerate(plan.fks):
-        if fk.self_reference or fk.deferred:
-            continue
-        parent = parents[fk.parent]
-        if i == plan.primary_fk:
+    # -- chunks -----------------------------------------------------------------------
+    def chunks(self) -> Iterator[pd.DataFrame]:
+        """Output chunks (real columns plus derived ones; the caller strips derived)."""
+        for families in self._families():
+            yield self._chunk(families)
+
+    def _chunk(self, families: np.ndarray) -> pd.DataFrame:
+        plan, rng = self.plan, self.rng
+        n = len(families)
+        context = self._context(families)
+        body = self._sample(n, context)
+        out = pd.DataFrame(index=range(n))
+        for i, fk in enumerate(plan.fks):
+            if fk.self_reference or fk.deferred:
+                continue
+            parent = self.made[fk.parent].frame
+            if i == plan.primary_fk:
+                idx = families
+            else:
+                idx = self.secondary_index(i, fk, body, n)
+            assign_fk(out, fk, parent, idx)
+            if self.keep_orphans and fk.orphan_rate > 0:
+                self._orphans(out, fk, len(parent))
+        self._mint_keys(out, n)
+        if self.self_ref is not None:
+            depths = body[DEPTH_COLUMN] if DEPTH_COLUMN in body else pd.Series(np.zeros(n))
+            depths = pd.to_numeric(depths).fillna(0).to_numpy().astype(np.int64)
+            popularity = child_counts(self.self_ref, n, rng).astype(np.float64)
+            assign_fk(out, self.self_ref, out, tree_parents_by_depth(depths, popularity, rng))
+        for name in plan.learned_columns:
+            out[name] = body[name].to_numpy() if name in body else None
+        for name in plan.ignored:
+            out[name] = None
+        order = [name for name, _ in plan.columns] + list(plan.derived)
+        out = out[order]
+        if plan.primary_key and not plan.minted.keys() & set(plan.primary_key):
+            # a key made only of FK columns (junction tables): drop repeated combinations
+            out = out.drop_duplicates(subset=list(plan.primary_key)).reset_index(drop=True)
+        self.emitted += n
+        return out
+
+    def _context(self, families: np.ndarray) -> np.ndarray | None:
+        plan = self.plan
+        if plan.context is None or plan.primary_fk is None:
+            return None
+        parent = self.made[plan.fks[plan.primary_fk].parent].frame
+        valid = families >= 0
+        rows = parent.iloc[np.clip(families, 0, None)] if len(parent) else parent
+        return plan.context.encode(rows.reset_index(drop=True), valid=valid)
+
+    def _sample(self, n: int, context: np.ndarray | None) -> pd.DataFrame:
+        if self.model is None or n == 0:
+            return pd.DataFrame(index=range(n))
+        return self.model.sample(n, context, rng=self.rng).reset_index(drop=True)
+
+    def secondary_index(self, i: int, fk: FkPlan, body: pd.DataFrame, n: int) -> np.ndarray:
+        """Parents for a secondary FK: within the cluster the model chose for each row,
+        weighted by each parent's generated popularity."""
+        made = self.made[fk.parent]
+        n_parents = len(made.frame)
+        if n_parents == 0:
+            return np.full(n, -1, dtype=np.int64)
+        weights = self._weights(i, fk, made)
+        if fk.cluster_column and fk.cluster_column in body and fk.centroids:
+            labels = pd.to_numeric(body[fk.cluster_column]).to_numpy(dtype=np.float64)
+            clusters = self._clusters(i, fk, made)
             idx = np.full(n, -1, dtype=np.int64)
-            idx[: len(attached)] = attached
-            idx = idx[order]  # null-FK rows spread among the rest
-        else:
-            idx = _secondary_index(fk, len(parent), n, rng)
-        _assign_fk(out, fk, parent, idx)
-    _mint_keys(out, plan, n, rng)
-    for fk in plan.fks:
-        if fk.self_reference and not fk.deferred:
-            idx = tree_parents(n, fk.null_rate, rng)
-            _assign_fk(out, fk, out, idx)
-    for name in plan.model_columns:
-        out[name] = body[name].to_numpy() if name in body else None
-    for name in plan.ignored:
-        out[name] = None
-    out = out[[name for name, _ in plan.columns]]
-    if plan.primary_key and not plan.minted.keys() & set(plan.primary_key):
-        # a key made only of FK columns (junction tables): drop repeated combinations
-        out = out.drop_duplicates(subset=list(plan.primary_key)).reset_index(drop=True)
-    return out
+            for label in np.unique(labels[~np.isnan(labels)]).astype(np.int64):
+                rows = np.flatnonzero(labels == label)
+                members = np.flatnonzero(clusters == label)
+                if len(members) == 0:  # no synthetic parent in that cluster: any parent
+                    members = np.arange(n_parents)
+                w = weights[members]
+                w = w / w.sum() if w.sum() > 0 else None
+                idx[rows] = members[self.rng.choice(len(members), size=len(rows), p=w)]
+            return idx
+        idx = self.rng.choice(n_parents, size=n, p=weights / weights.sum()).astype(np.int64)
+        idx[self.rng.random(n) < fk.null_rate] = -1
+        return idx
+
+    def _weights(self, i: int, fk: FkPlan, made: Made) -> np.ndarray:
+        key = (self.plan.key, i)
+        if key not in made.weights:
+            counts = self._parent_counts(fk, made.frame).astype(np.float64)
+            made.weights[key] = counts if counts.sum() > 0 else np.ones(len(made.frame))
+        return made.weights[key]
+
+    def _clusters(self, i: int, fk: FkPlan, made: Made) -> np.ndarray:
+        key = (self.plan.key, i)
+        if key not in made.clusters:
+            vectors = fk.encoder.encode(made.frame).astype(np.float64)
+            made.clusters[key] = assign(vectors, np.asarray(fk.centroids, dtype=np.float64))
+        return made.clusters[key]
+
+    def _orphans(self, out: pd.DataFrame, fk: FkPlan, n_parents: int) -> None:
+        """Opt-in: replace the real share of FK values by keys no parent has."""
+        parent_plan = self.plans.get(fk.parent)
+        if parent_plan is None or len(fk.columns) != 1:
+            return  # composite orphans are not reproduced (documented)
+        fmt = parent_plan.minted.get(fk.parent_columns[0])
+        present = np.flatnonzero(out[fk.columns[0]].notna().to_numpy())
+        hit = present[self.rng.random(len(present)) < fk.orphan_rate]
+        if fmt is None or len(hit) == 0:
+            return
+        # ordinals past every generated parent cannot collide with a parent key
+        ordinals = n_parents * 10 + 1_000_000 + np.arange(self.emitted, self.emitted + len(hit))
+        values = fmt.mint(ordinals, self.rng).to_numpy()
+        column = out[fk.columns[0]].astype(object)
+        column.iloc[hit] = values
+        out[fk.columns[0]] = column
+
+    def _mint_keys(self, out: pd.DataFrame, n: int) -> None:
+        plan = self.plan
+        fk_cols = [c for c in plan.primary_key if c not in plan.minted]
+        for name, fmt in plan.minted.items():
+            if name in plan.primary_key and fk_cols:
+                # composite key with FK parts: number rows within each FK combination
+                ordinals = out.groupby(fk_cols, dropna=False, sort=False).cumcount().to_numpy()
+            else:
+                ordinals = np.arange(self.emitted, self.emitted + n)
+            out[name] = fmt.mint(ordinals, self.rng).to_numpy()
 
 
 def fill_deferred(
     frame: pd.DataFrame, fk: FkPlan, parent: pd.DataFrame, rng: np.random.Generator
 ) -> pd.DataFrame:
-    """Fill an FK that closed a cycle, once its parent exists."""
+    """Fill an FK that closed a cycle, once its parent exists (popularity-weighted)."""
     frame = frame.copy()
-    _assign_fk(frame, fk, parent, _secondary_index(fk, len(parent), len(frame), rng))
+    n, n_parents = len(frame), len(parent)
+    if n_parents == 0:
+        assign_fk(frame, fk, parent, np.full(n, -1, dtype=np.int64))
+        return frame
+    weights = child_counts(fk, n_parents, rng).astype(np.float64)
+    weights = weights / weights.sum() if weights.sum() > 0 else None
+    idx = rng.choice(n_parents, size=n, p=weights).astype(np.int64)
+    idx[rng.random(n) < fk.null_rate] = -1
+    assign_fk(frame, fk, parent, idx)
     return frame
 
 
-def tree_parents(n: int, root_rate: float, rng: np.random.Generator) -> np.ndarray:
-    """Parent row index per row (-1 for roots) forming a forest: rows are visited in a
-    random order and each non-root picks a parent visited before it, so no cycles."""
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    visit = rng.permutation(n)
-    position = np.arange(n)
-    earlier = np.floor(rng.random(n) * position).astype(np.int64)  # in [0, position)
-    is_root = rng.random(n) < root_rate
-    is_root[0] = True  # the first visited row has nobody before it
-    parent_pos = np.where(is_root, -1, earlier)
-    parents = np.full(n, -1, dtype=np.int64)
-    parents[visit] = np.where(parent_pos >= 0, visit[np.clip(parent_pos, 0, None)], -1)
-    return parents
-
-
-def _secondary_index(fk: FkPlan, n_parents: int, n: int, rng: np.random.Generator) -> np.ndarray:
-    if n_parents == 0:
-        return np.full(n, -1, dtype=np.int64)
-    weights = popularity_weights(fk, n_parents, rng)
-    idx = rng.choice(n_parents, size=n, p=weights).astype(np.int64)
-    idx[rng.random(n) < fk.null_rate] = -1
-    return idx
-
-
-def _assign_fk(out: pd.DataFrame, fk: FkPlan, parent: pd.DataFrame, idx: np.ndarray) -> None:
+def assign_fk(out: pd.DataFrame, fk: FkPlan, parent: pd.DataFrame, idx: np.ndarray) -> None:
     missing = idx < 0
     safe = np.clip(idx, 0, max(len(parent) - 1, 0))
     for col, pcol in zip(fk.columns, fk.parent_columns, strict=True):
-        values = parent[pcol].iloc[safe].reset_index(drop=True) if len(parent) else None
-        if values is None:
+        if len(parent) == 0:
             out[col] = pd.Series([None] * len(idx), dtype=object)
             continue
+        values = parent[pcol].iloc[safe].reset_index(drop=True)
         if missing.any():
             values = values.astype(_nullable(values.dtype))
             values[missing] = None
         out[col] = values
-
-
-def _mint_keys(out: pd.DataFrame, plan: TablePlan, n: int, rng: np.random.Generator) -> None:
-    fk_cols = [c for c in plan.primary_key if c not in plan.minted]
-    for name, fmt in plan.minted.items():
-        if name in plan.primary_key and fk_cols:
-            # composite key with FK parts: number rows within each FK combination
-            ordinals = out.groupby(fk_cols, dropna=False, sort=False).cumcount().to_numpy()
-        else:
-            ordinals = np.arange(n)
-        out[name] = fmt.mint(ordinals, rng).to_numpy()
 
 
 def _nullable(dtype: object) -> object:

@@ -76,10 +76,7 @@ def learn_key_format(series: pd.Series, logical: LogicalType) -> KeyFormat:
         first = pd.to_datetime(values).min() if len(values) else pd.Timestamp("2000-01-01")
         return KeyFormat(DAYS, start=int(first.value // 86_400_000_000_000), dtype=dtype)
     text = values.astype(str)
-    if (
-        len(text)
-        and text.str.fullmatch(_UUID_TEXT).all()
-    ):
+    if len(text) and text.str.fullmatch(_UUID_TEXT).all():
         return KeyFormat(UUID, dtype=dtype)
     parts = text.str.extract(_PREFIXED)
     if len(text) and parts[0].notna().all() and parts[0].nunique() == 1:

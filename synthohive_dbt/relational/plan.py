@@ -1,22 +1,33 @@
 """The relational plan: what fit learned about keys, FKs and child counts, per table.
 
-A plan is JSON (no raw data values except shared key prefixes): per table the output
-columns and their warehouse types, how to mint key columns, and per FK the null rate and a
-histogram of children per parent (index k = number of parents with k children).
+A plan is JSON (no raw data values except shared key prefixes and the parent model's
+own category labels): per table the output columns and their warehouse types, how to mint
+key columns, per FK its null and orphan rates and how parents are chosen, and the
+*derived columns* the table's model learns besides the real ones:
+
+* ``__synthohive_n_<i>``: on a parent, how many children it has through FK i of a child
+  table (so child counts are conditioned on the parent's attributes, zeros included);
+* ``__synthohive_c_<i>``: on a child, the cluster of the parent chosen through a
+  secondary FK i (so the choice of, say, the destination airport relates to the child's
+  columns); NULL when the FK is NULL;
+* ``__synthohive_depth``: on a self-referencing table, each row's depth in the hierarchy.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from ..schema import ColumnType, ForeignKey, LogicalType, SchemaGraph, Table
-from .keys import KeyFormat, learn_key_format
+from ..schema import ColumnType, LogicalType
+from .features import FeatureEncoder
+from .keys import KeyFormat
+
+COUNT_PREFIX = "__synthohive_n_"
+CLUSTER_PREFIX = "__synthohive_c_"
 
 
 @dataclass(frozen=True)
@@ -28,6 +39,11 @@ class FkPlan:
     histogram: tuple[int, ...]  # histogram[k]: real parents with k children through this FK
     self_reference: bool = False
     deferred: bool = False
+    orphan_rate: float = 0.0  # share of non-null real values without a parent
+    count_column: str | None = None  # derived column on the parent holding the counts
+    cluster_column: str | None = None  # derived column on this table (secondary FKs)
+    encoder: FeatureEncoder | None = None  # parent features for clusters / context
+    centroids: tuple[tuple[float, ...], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -38,10 +54,16 @@ class FkPlan:
             "histogram": list(self.histogram),
             "self_reference": self.self_reference,
             "deferred": self.deferred,
+            "orphan_rate": self.orphan_rate,
+            "count_column": self.count_column,
+            "cluster_column": self.cluster_column,
+            "encoder": self.encoder.to_json() if self.encoder else None,
+            "centroids": [list(c) for c in self.centroids],
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FkPlan:
+        encoder = data.get("encoder")
         return cls(
             columns=tuple(data["columns"]),
             parent=data["parent"],
@@ -50,6 +72,11 @@ class FkPlan:
             histogram=tuple(int(x) for x in data["histogram"]),
             self_reference=bool(data["self_reference"]),
             deferred=bool(data["deferred"]),
+            orphan_rate=float(data.get("orphan_rate", 0.0)),
+            count_column=data.get("count_column"),
+            cluster_column=data.get("cluster_column"),
+            encoder=FeatureEncoder.from_json(encoder) if encoder else None,
+            centroids=tuple(tuple(float(x) for x in c) for c in data.get("centroids", ())),
         )
 
 
@@ -66,15 +93,25 @@ class TablePlan:
     minted: Mapping[str, KeyFormat]  # key columns not filled from a parent
     fks: tuple[FkPlan, ...]
     primary_fk: int | None  # index into fks of the FK whose counts drive the row count
-    model_columns: tuple[str, ...]
+    model_columns: tuple[str, ...]  # real columns the model learns
     ignored: tuple[str, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
     # column facts declared in dbt that generated tests carry over: {column: {fact: value}}
     checks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    real_ref: str | None = None  # "source('jaffle_shop', 'raw_orders')" / "ref('x')"
+    derived: tuple[str, ...] = ()  # derived columns the model also learns (see module doc)
+    context: FeatureEncoder | None = None  # primary parent's features fed to the model
 
     @property
     def column_types(self) -> dict[str, ColumnType]:
         return dict(self.columns)
+
+    @property
+    def learned_columns(self) -> tuple[str, ...]:
+        return self.model_columns + self.derived
+
+    def with_(self, **changes: Any) -> TablePlan:
+        return replace(self, **changes)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -93,6 +130,9 @@ class TablePlan:
             "ignored": list(self.ignored),
             "options": dict(self.options),
             "checks": {k: dict(v) for k, v in self.checks.items()},
+            "real_ref": self.real_ref,
+            "derived": list(self.derived),
+            "context": self.context.to_json() if self.context else None,
         }
 
     @classmethod
@@ -101,6 +141,7 @@ class TablePlan:
             (n, ColumnType(LogicalType(lg), native, bool(nullable)))
             for n, lg, native, nullable in data["columns"]
         )
+        context = data.get("context")
         return cls(
             key=data["key"],
             name=data["name"],
@@ -117,6 +158,9 @@ class TablePlan:
             ignored=tuple(data.get("ignored", ())),
             options=dict(data.get("options", {})),
             checks=dict(data.get("checks", {})),
+            real_ref=data.get("real_ref"),
+            derived=tuple(data.get("derived", ())),
+            context=FeatureEncoder.from_json(context) if context else None,
         )
 
 
@@ -125,85 +169,7 @@ def table_seed(seed: int, key: str, salt: int = 0) -> np.random.SeedSequence:
     return np.random.SeedSequence([seed, zlib.crc32(key.encode()), salt])
 
 
-def plan_table(
-    graph: SchemaGraph, table: Table, frame: pd.DataFrame, parent_rows: Mapping[str, int]
-) -> TablePlan:
-    """Learn the key and FK facts of one real table; ``parent_rows`` gives the real row
-    count of every table (parents without children count in the histograms' zero bin)."""
-    fks = [fk for fk in graph.foreign_keys if fk.child == table.key]
-    fks += [fk for fk in graph.deferred if fk.child == table.key and fk not in fks]
-    fk_plans = tuple(_plan_fk(fk, frame, parent_rows, fk in graph.deferred) for fk in fks)
-    fk_columns = {c for fk in fks for c in fk.columns}
-    pk = table.primary_key.columns if table.primary_key else ()
-    ignored = tuple(c.name for c in table.columns if _truthy(c.meta.get("synthohive_ignore")))
-    types = {c.name: c.type for c in table.columns if c.type is not None}
-    minted: dict[str, KeyFormat] = {}
-    unique_cols = [c.name for c in table.columns if c.unique]
-    for name in list(pk) + unique_cols:
-        if name in fk_columns or name in minted or name in ignored:
-            continue
-        minted[name] = learn_key_format(frame[name], types[name].logical)
-    keyish = set(minted) | fk_columns | set(pk)
-    model_columns = tuple(
-        c.name for c in table.columns if c.name not in keyish and c.name not in ignored
-    )
-    return TablePlan(
-        key=table.key,
-        name=table.name,
-        identifier=table.identifier,
-        database=table.database,
-        schema=table.schema,
-        rows=len(frame),
-        columns=tuple((c.name, types[c.name]) for c in table.columns if c.name in types),
-        primary_key=tuple(pk),
-        minted=minted,
-        fks=fk_plans,
-        primary_fk=_choose_primary_fk(fk_plans),
-        model_columns=model_columns,
-        ignored=ignored,
-        options={k: v for k, v in table.meta.items() if str(k).startswith("synthohive")},
-        checks=_checks(table),
-    )
-
-
-def _checks(table: Table) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for col in table.columns:
-        facts: dict[str, Any] = {}
-        if col.not_null:
-            facts["not_null"] = True
-        if col.accepted_values is not None:
-            facts["accepted_values"] = [_plain(v) for v in col.accepted_values]
-        if facts:
-            out[col.name] = facts
-    return out
-
-
-def _plain(value: Any) -> Any:
-    return value if isinstance(value, (bool, int, float, str)) or value is None else str(value)
-
-
-def _plan_fk(
-    fk: ForeignKey, frame: pd.DataFrame, parent_rows: Mapping[str, int], deferred: bool
-) -> FkPlan:
-    values = frame[list(fk.columns)]
-    null = values.isna().any(axis=1)
-    null_rate = float(null.mean()) if len(frame) else 0.0
-    per_parent = values[~null].value_counts().to_numpy()
-    n_parents = len(frame) if fk.is_self_reference else parent_rows.get(fk.parent)
-    histogram = _histogram(per_parent, n_parents)
-    return FkPlan(
-        columns=fk.columns,
-        parent=fk.parent,
-        parent_columns=fk.parent_columns,
-        null_rate=null_rate,
-        histogram=histogram,
-        self_reference=fk.is_self_reference,
-        deferred=deferred,
-    )
-
-
-def _histogram(per_parent: np.ndarray, n_parents: int | None) -> tuple[int, ...]:
+def histogram(per_parent: np.ndarray, n_parents: int | None) -> tuple[int, ...]:
     counts = np.bincount(per_parent.astype(np.int64)) if len(per_parent) else np.zeros(1, int)
     counts = counts.astype(np.int64)
     if n_parents is not None:
@@ -211,7 +177,7 @@ def _histogram(per_parent: np.ndarray, n_parents: int | None) -> tuple[int, ...]
     return tuple(int(c) for c in counts)
 
 
-def _choose_primary_fk(fks: tuple[FkPlan, ...]) -> int | None:
+def choose_primary_fk(fks: tuple[FkPlan, ...]) -> int | None:
     """The FK whose children-per-parent counts decide the row count: the first
     non-self, non-deferred FK, preferring one that is never null."""
     candidates = [i for i, fk in enumerate(fks) if not fk.self_reference and not fk.deferred]
@@ -219,7 +185,3 @@ def _choose_primary_fk(fks: tuple[FkPlan, ...]) -> int | None:
         return None
     never_null = [i for i in candidates if fks[i].null_rate == 0.0]
     return (never_null or candidates)[0]
-
-
-def _truthy(value: Any) -> bool:
-    return value is True or str(value).lower() in ("true", "1", "yes")

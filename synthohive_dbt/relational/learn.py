@@ -1,0 +1,233 @@
+"""Learn the relational plan of a whole graph and prepare each table's training data.
+
+For every table: how its keys look, each FK's null and orphan rates, and the derived
+columns (child counts on parents, parent clusters on children, hierarchy depth) that let
+the per-table models learn the relations between tables. See ``plan`` for the meanings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..schema import Column, ColumnType, ForeignKey, LogicalType, SchemaGraph, Table
+from .features import MAX_CLUSTERS, assign, kmeans, learn_encoder
+from .keys import KeyFormat, learn_key_format
+from .plan import (
+    CLUSTER_PREFIX,
+    COUNT_PREFIX,
+    FkPlan,
+    TablePlan,
+    choose_primary_fk,
+    histogram,
+    table_seed,
+)
+from .tree import DEPTH_COLUMN, real_depths
+
+_COUNT_TYPE = ColumnType(LogicalType.INTEGER, "bigint", nullable=False)
+
+
+@dataclass
+class Prepared:
+    """A table's plan and what its model trains on."""
+
+    plan: TablePlan
+    frame: pd.DataFrame  # learned columns: real model columns, then derived columns
+    columns: list[Column]  # one Column (with type) per learned column
+    context: np.ndarray | None  # features of each row's primary parent
+
+
+def locate(
+    parent: pd.DataFrame, parent_cols: tuple[str, ...], child: pd.DataFrame, cols: tuple[str, ...]
+) -> np.ndarray:
+    """Row index in ``parent`` of each child row's parent; -1 for NULL or no parent."""
+    if len(parent) == 0 or len(child) == 0:
+        return np.full(len(child), -1, dtype=np.int64)
+    keys = pd.MultiIndex.from_frame(parent[list(parent_cols)].astype(object))
+    probe = child[list(cols)].astype(object)
+    idx = keys.get_indexer(pd.MultiIndex.from_frame(probe))
+    idx[probe.isna().any(axis=1).to_numpy()] = -1
+    return idx.astype(np.int64)
+
+
+def prepare(
+    graph: SchemaGraph, frames: Mapping[str, pd.DataFrame], seed: int = 0
+) -> dict[str, Prepared]:
+    plans = {key: _base_plan(graph, graph.table(key), frames) for key in graph.order}
+    derived: dict[str, dict[str, pd.Series]] = {key: {} for key in graph.order}
+    _add_counts(plans, frames, derived)
+    _add_clusters(plans, frames, derived, seed)
+    _add_depth(plans, frames, derived)
+    prepared: dict[str, Prepared] = {}
+    for key in graph.order:
+        table, plan, frame = graph.table(key), plans[key], frames[key]
+        extra = derived[key]
+        plan = plan.with_(derived=tuple(extra))
+        context = None
+        if plan.primary_fk is not None:
+            plan, context = _with_context(plan, frame, plans, frames)
+        plans[key] = plan
+        learned = frame[list(plan.model_columns)].reset_index(drop=True)
+        for name, values in extra.items():
+            learned[name] = values.reset_index(drop=True)
+        columns = [table.column(c) for c in plan.model_columns]
+        columns += [_derived_column(name, values) for name, values in extra.items()]
+        prepared[key] = Prepared(plan, learned, columns, context)
+    return prepared
+
+
+def _base_plan(graph: SchemaGraph, table: Table, frames: Mapping[str, pd.DataFrame]) -> TablePlan:
+    frame = frames[table.key]
+    fks = [fk for fk in graph.foreign_keys if fk.child == table.key]
+    fks += [fk for fk in graph.deferred if fk.child == table.key and fk not in fks]
+    fk_plans = tuple(_plan_fk(fk, frame, frames, fk in graph.deferred) for fk in fks)
+    fk_columns = {c for fk in fks for c in fk.columns}
+    pk = table.primary_key.columns if table.primary_key else ()
+    ignored = tuple(c.name for c in table.columns if _truthy(c.meta.get("synthohive_ignore")))
+    types = {c.name: c.type for c in table.columns if c.type is not None}
+    minted: dict[str, KeyFormat] = {}
+    for name in list(pk) + [c.name for c in table.columns if c.unique]:
+        if name not in fk_columns and name not in minted and name not in ignored:
+            minted[name] = learn_key_format(frame[name], types[name].logical)
+    keyish = set(minted) | fk_columns | set(pk)
+    return TablePlan(
+        key=table.key,
+        name=table.name,
+        identifier=table.identifier,
+        database=table.database,
+        schema=table.schema,
+        rows=len(frame),
+        columns=tuple((c.name, types[c.name]) for c in table.columns if c.name in types),
+        primary_key=tuple(pk),
+        minted=minted,
+        fks=fk_plans,
+        primary_fk=choose_primary_fk(fk_plans),
+        model_columns=tuple(
+            c.name for c in table.columns if c.name not in keyish and c.name not in ignored
+        ),
+        ignored=ignored,
+        options={k: v for k, v in table.meta.items() if str(k).startswith("synthohive")},
+        checks=_checks(table),
+        real_ref=table.display,
+    )
+
+
+def _plan_fk(
+    fk: ForeignKey, frame: pd.DataFrame, frames: Mapping[str, pd.DataFrame], deferred: bool
+) -> FkPlan:
+    values = frame[list(fk.columns)]
+    null = values.isna().any(axis=1).to_numpy()
+    parent = frames[fk.parent]
+    idx = locate(parent, fk.parent_columns, frame, fk.columns)
+    orphans = (~null) & (idx < 0)
+    present = int((~null).sum())
+    per_parent = np.bincount(idx[idx >= 0], minlength=len(parent)) if len(parent) else idx[:0]
+    return FkPlan(
+        columns=fk.columns,
+        parent=fk.parent,
+        parent_columns=fk.parent_columns,
+        null_rate=float(null.mean()) if len(frame) else 0.0,
+        histogram=histogram(per_parent, len(parent)),
+        self_reference=fk.is_self_reference,
+        deferred=deferred,
+        orphan_rate=float(orphans.sum() / present) if present else 0.0,
+    )
+
+
+def _add_counts(plans, frames, derived) -> None:
+    """Children per parent, as a derived column on the parent, for every non-self FK."""
+    for key, plan in list(plans.items()):
+        fks = list(plan.fks)
+        for i, fk in enumerate(fks):
+            if fk.self_reference:
+                continue
+            name = f"{COUNT_PREFIX}{len(derived[fk.parent])}"
+            idx = locate(frames[fk.parent], fk.parent_columns, frames[key], fk.columns)
+            counts = np.bincount(idx[idx >= 0], minlength=len(frames[fk.parent]))
+            derived[fk.parent][name] = pd.Series(counts.astype(np.int64))
+            fks[i] = FkPlan(**{**fk.__dict__, "count_column": name})
+        plans[key] = plan.with_(fks=tuple(fks))
+
+
+def _add_clusters(plans, frames, derived, seed: int) -> None:
+    """For secondary FKs: cluster the parents, and learn each child row's cluster."""
+    for key, plan in list(plans.items()):
+        fks = list(plan.fks)
+        for i, fk in enumerate(fks):
+            if i == plan.primary_fk or fk.self_reference or fk.deferred:
+                continue
+            parent_frame = frames[fk.parent]
+            encoder = learn_encoder(parent_frame, plans[fk.parent].model_columns)
+            if encoder.width == 0 or len(parent_frame) < 4:
+                continue
+            vectors = encoder.encode(parent_frame).astype(np.float64)
+            rng = np.random.default_rng(table_seed(seed, key, salt=100 + i))
+            k = min(MAX_CLUSTERS, max(1, len(parent_frame) // 8))
+            centroids = kmeans(vectors, k, rng)
+            labels = assign(vectors, centroids)
+            idx = locate(parent_frame, fk.parent_columns, frames[key], fk.columns)
+            child_labels = np.where(idx >= 0, labels[np.clip(idx, 0, None)], -1)
+            name = f"{CLUSTER_PREFIX}{i}"
+            series = pd.Series(pd.array(child_labels, dtype="Int64"))
+            derived[key][name] = series.mask(series < 0)
+            fks[i] = FkPlan(
+                **{
+                    **fk.__dict__,
+                    "cluster_column": name,
+                    "encoder": encoder,
+                    "centroids": tuple(tuple(float(x) for x in c) for c in centroids),
+                }
+            )
+        plans[key] = plan.with_(fks=tuple(fks))
+
+
+def _add_depth(plans, frames, derived) -> None:
+    for key, plan in plans.items():
+        for fk in plan.fks:
+            if fk.self_reference and not fk.deferred:
+                depths = real_depths(frames[key], list(fk.parent_columns), list(fk.columns))
+                derived[key][DEPTH_COLUMN] = pd.Series(depths.astype(np.int64))
+                break
+
+
+def _with_context(plan: TablePlan, frame, plans, frames) -> tuple[TablePlan, np.ndarray | None]:
+    fk = plan.fks[plan.primary_fk]
+    parent_frame = frames[fk.parent]
+    encoder = learn_encoder(parent_frame, plans[fk.parent].model_columns)
+    if encoder.width == 0:
+        return plan, None
+    idx = locate(parent_frame, fk.parent_columns, frame, fk.columns)
+    rows = parent_frame.iloc[np.clip(idx, 0, None)] if len(parent_frame) else parent_frame
+    context = encoder.encode(rows.reset_index(drop=True), valid=idx >= 0)
+    return plan.with_(context=encoder), context
+
+
+def _derived_column(name: str, values: pd.Series) -> Column:
+    # cluster labels are categories, counts and depths are numbers
+    meta = {"synthohive_kind": "discrete"} if name.startswith(CLUSTER_PREFIX) else {}
+    return Column(name, not_null=not values.isna().any(), type=_COUNT_TYPE, meta=meta)
+
+
+def _checks(table: Table) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for col in table.columns:
+        facts: dict[str, Any] = {}
+        if col.not_null:
+            facts["not_null"] = True
+        if col.accepted_values is not None:
+            facts["accepted_values"] = [_plain(v) for v in col.accepted_values]
+        if facts:
+            out[col.name] = facts
+    return out
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (bool, int, float, str)) or value is None else str(value)
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() in ("true", "1", "yes")

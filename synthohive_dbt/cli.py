@@ -86,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write the generated sources YAML, relative to the project",
     )
     p.add_argument("--no-yaml", action="store_true", help="do not write the sources YAML")
+    p.add_argument(
+        "--keep-orphans",
+        action="store_true",
+        help="reproduce the real share of FK values without a parent (default: none)",
+    )
+    p.add_argument(
+        "--chunk-rows", type=int, default=200_000, help="rows generated and written per chunk"
+    )
     return parser
 
 
@@ -191,6 +199,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         reporter=_reporter(args),
         write_yaml=not args.no_yaml,
         yaml_path=args.yaml_path,
+        keep_orphans=args.keep_orphans,
+        chunk_rows=args.chunk_rows,
     )
     for name, rows in result.tables.items():
         print(f"  {result.schema}.{name}: {rows} rows")

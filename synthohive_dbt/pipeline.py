@@ -7,9 +7,11 @@ relational model (``fit_graph``); generate and stream synthetic tables into a sc
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 
-from .errors import SchemaValidationError, UnsafeWriteError, WarehouseError
+from .errors import DataError, SchemaValidationError, UnsafeWriteError, WarehouseError
 from .progress import SILENT, Reporter
 from .relational import RelationalModel, fit_relational
 from .relational.generate import DEFAULT_CHUNK_ROWS
@@ -107,6 +109,46 @@ def _check_identifiers(graph: SchemaGraph) -> None:
         )
 
 
+def read_budget_bytes() -> int:
+    """How many bytes of real data fit may hold in memory: ``SYNTHOHIVE_MAX_READ_BYTES``
+    or half of the machine's physical memory."""
+    configured = os.environ.get("SYNTHOHIVE_MAX_READ_BYTES")
+    if configured:
+        return int(configured)
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):  # not POSIX: no guard
+        return 1 << 62
+
+
+def _estimated_bytes(rows: int, columns: int) -> int:
+    # pandas holds about 8-16 bytes per cell plus object overhead for text; models copy
+    # the encoded matrix once more: 48 bytes a cell is a deliberately careful estimate
+    return rows * max(columns, 1) * 48
+
+
+def _check_sizes(
+    graph: SchemaGraph, wh: Warehouse, types: dict[str, dict[str, ColumnType]]
+) -> list[str]:
+    """Problems for the tables whose real rows would not fit in the read budget."""
+    budget = read_budget_bytes()
+    problems, total = [], 0
+    for key in graph.order:
+        table = graph.table(key)
+        rows = wh.row_count(relation_of(table))
+        need = _estimated_bytes(rows, len(types[key]))
+        total += need
+        if need > budget or total > budget:
+            problems.append(
+                f"{table.display} has {rows:,} rows (about {need / 2**30:.1f} GiB in memory); "
+                f"fit holds the selected tables in memory and has {budget / 2**30:.1f} GiB "
+                "(SYNTHOHIVE_MAX_READ_BYTES). Fit on a sampled dbt model instead (e.g. "
+                "`select * from {{ source(...) }} using sample 10%` on DuckDB, "
+                "`tablesample system (10)` on Postgres) selected with --select"
+            )
+    return problems
+
+
 def _read_and_validate(
     graph: SchemaGraph, wh: Warehouse, *, read_rows: bool, reporter: Reporter = SILENT
 ) -> tuple[SchemaGraph, dict[str, dict[str, ColumnType]], dict[str, pd.DataFrame]]:
@@ -121,10 +163,15 @@ def _read_and_validate(
         except WarehouseError as exc:  # reported with the others below
             problems.append(f"{table.display}: cannot read {relation_of(table)}: {exc}")
             continue
-        if read_rows:
-            frames[key] = wh.read(relation_of(table))
-            reporter.event("table_read", table=table.name, rows=len(frames[key]))
     if problems:
         raise SchemaValidationError("cannot read the selected tables", problems)
+    if read_rows:
+        too_big = _check_sizes(graph, wh, types)
+        if too_big:  # checked before reading anything
+            raise DataError("the selected tables do not fit in memory", too_big)
+        for key in graph.order:
+            table = graph.table(key)
+            frames[key] = wh.read(relation_of(table))
+            reporter.event("table_read", table=table.name, rows=len(frames[key]))
     graph = validate_data(graph, types, frames)
     return graph, types, frames

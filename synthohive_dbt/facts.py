@@ -90,7 +90,7 @@ class TableFacts:
         ]
         if singles:
             _, cols, origin = min(singles, key=lambda s: s[0])
-            return PrimaryKey(cols, Origin(f"{origin.kind} + not_null", origin.node))
+            return PrimaryKey(cols, Origin(f"{origin.kind} + not_null", origin.node, origin.via))
         for cols, origin in self.unique:
             if len(cols) > 1:
                 return PrimaryKey(cols, origin)

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from .schema import ForeignKey, SchemaGraph, Table
+from .schema import ForeignKey, Origin, SchemaGraph, Table
+
+
+def _origin_text(origin: Origin) -> str:
+    """Where a key came from; a key traced from a model names the model's SQL."""
+    if origin.via and origin.via == origin.node:  # a model's own constraint
+        return f"{origin.kind} {origin.node} (traced through the model's SQL)"
+    return str(origin)
+
+
+def _origin_json(origin: Origin) -> dict[str, Any]:
+    return {"kind": origin.kind, "node": origin.node, "via": origin.via}
 
 
 def _fk_json(fk: ForeignKey, graph: SchemaGraph) -> dict[str, Any]:
@@ -19,7 +30,7 @@ def _fk_json(fk: ForeignKey, graph: SchemaGraph) -> dict[str, Any]:
         "where": fk.where,
         "self_reference": fk.is_self_reference,
         "deferred": fk in graph.deferred,
-        "origin": {"kind": fk.origin.kind, "node": fk.origin.node, "via": fk.origin.via},
+        "origin": _origin_json(fk.origin),
     }
 
 
@@ -31,7 +42,8 @@ def _table_json(table: Table, graph: SchemaGraph) -> dict[str, Any]:
         "resource_type": table.resource_type,
         "relation": ".".join(p for p in (table.database, table.schema, table.identifier) if p),
         "primary_key": list(pk.columns) if pk else None,
-        "primary_key_origin": str(pk.origin) if pk else None,
+        "primary_key_origin": _origin_text(pk.origin) if pk else None,
+        "primary_key_origin_detail": _origin_json(pk.origin) if pk else None,
         "columns": [
             {
                 "name": c.name,
@@ -65,7 +77,7 @@ def graph_to_text(graph: SchemaGraph) -> str:
         lines.append(f"{table.display}  [{relation}]")
         if table.primary_key:
             cols = ", ".join(table.primary_key.columns)
-            lines.append(f"  primary key ({cols})  from {table.primary_key.origin}")
+            lines.append(f"  primary key ({cols})  from {_origin_text(table.primary_key.origin)}")
         else:
             lines.append("  primary key: none")
         for fk in graph.fks_of(key):
@@ -83,7 +95,7 @@ def graph_to_text(graph: SchemaGraph) -> str:
             extra = f"  [{'; '.join(flags)}]" if flags else ""
             lines.append(
                 f"  fk ({', '.join(fk.columns)}) -> {pname}({', '.join(fk.parent_columns)})"
-                f"{extra}  from {fk.origin}"
+                f"{extra}  from {_origin_text(fk.origin)}"
             )
     lines.append("")
     lines.append("generation order: " + " -> ".join(graph.table(k).name for k in graph.order))

@@ -11,6 +11,10 @@ Whether the columns exist is not checked here (YAML column lists are often incom
 ``validate`` checks that against the warehouse. Every problem is collected and raised at
 once as SchemaValidationError.
 
+Keys and tests declared on models are also traced back to the selected sources and seeds
+the models select from (``lineage``, ``traced_facts``): a project that tests its staging
+models, not its sources, still gets keys and foreign keys on its sources.
+
 A foreign key whose parent exists in the project but is not selected is dropped with a
 warning: the child's column cannot point at generated parent rows, so it is modelled as a
 plain column. Select the parent too (e.g. ``--select +orders``) to keep the key.
@@ -27,8 +31,10 @@ from typing import Any
 
 from synthohive_dbt.errors import SchemaValidationError
 from synthohive_dbt.facts import ColumnFacts, FkCandidate, TableFacts, read_tests
+from synthohive_dbt.lineage import Lineage, models_downstream_of
 from synthohive_dbt.ordering import order_tables
 from synthohive_dbt.schema import Column, ForeignKey, Origin, PrimaryKey, SchemaGraph, Table
+from synthohive_dbt.traced_facts import carry_facts
 
 TABLE_TYPES = ("source", "model", "seed")
 
@@ -60,6 +66,7 @@ class _GraphBuilder:
         for facts in self.facts.values():
             self._read_constraints(facts)
         read_tests(self.manifest, self.facts, self.candidates, self.warnings)
+        self._trace_models()
         tables = {key: self._table(facts) for key, facts in self.facts.items()}
         foreign_keys = self._foreign_keys(tables)
         ordering = order_tables(tables, foreign_keys)
@@ -96,13 +103,31 @@ class _GraphBuilder:
                 "Select the tables it reads from instead."
             )
             return
-        facts = TableFacts(key=key, node=node, display=display_of(node))
-        for col in node.columns.values():
-            column = facts.column(col.name)
-            column.declared_type = col.data_type
-            column.meta.update(getattr(col, "meta", None) or {})
-            column.meta.update(getattr(getattr(col, "config", None), "meta", None) or {})
-        self.facts[key] = facts
+        self.facts[key] = _new_facts(node)
+
+    def _trace_models(self) -> None:
+        """Carry the keys and tests of models to the selected sources and seeds they read.
+
+        The models' facts are read by a scratch builder: their problems and warnings are
+        about tables that are not generated, so they are not reported.
+        """
+        targets = {k for k, f in self.facts.items() if f.node.resource_type != "model"}
+        models = models_downstream_of(self.manifest, targets) if targets else []
+        if not models:
+            return
+        declared = _GraphBuilder(self.manifest, ())
+        for key in models:
+            declared.facts[key] = _new_facts(self.manifest.nodes[key])
+            declared._read_constraints(declared.facts[key])
+        read_tests(self.manifest, declared.facts, declared.candidates, [])
+        carry_facts(
+            Lineage(self.manifest),
+            declared.facts,
+            declared.candidates,
+            self.facts,
+            self.candidates,
+            self.warnings,
+        )
 
     def _read_constraints(self, facts: TableFacts) -> None:
         node = facts.node
@@ -287,6 +312,16 @@ class _GraphBuilder:
         if not shown:
             return ", which is not in the project; check the name."
         return f", which is not in the project; did you mean {' or '.join(shown)}?"
+
+
+def _new_facts(node: Any) -> TableFacts:
+    facts = TableFacts(key=node.unique_id, node=node, display=display_of(node))
+    for col in node.columns.values():
+        column = facts.column(col.name)
+        column.declared_type = col.data_type
+        column.meta.update(getattr(col, "meta", None) or {})
+        column.meta.update(getattr(getattr(col, "config", None), "meta", None) or {})
+    return facts
 
 
 def _constraint_type(constraint: Any) -> str:

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from synthohive_dbt.relational import fit_relational
-from synthohive_dbt.relational.tree import real_depths, tree_parents_by_depth
 from synthohive_dbt.relational.keys import learn_key_format
+from synthohive_dbt.relational.tree import real_depths, tree_parents_by_depth
 from synthohive_dbt.schema import (
     Column,
     ColumnType,

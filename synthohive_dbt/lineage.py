@@ -1,0 +1,317 @@
+"""Trace columns of models back to the source columns they select.
+
+Many projects test their staging models, not their sources
+(``select id as customer_id from {{ source('shop', 'customers') }}`` with a ``unique`` test
+on ``customer_id``). synthohive generates the sources, so ``manifest`` carries such facts
+back to the source columns (``traced_facts``), following each model's SQL, parsed with
+sqlglot, through renames, casts, CTEs, subqueries, joins, ``select *`` and chains of
+models (stg -> int). ``model_sql`` says where the SQL comes from.
+
+What traces: an output column that is a plain column reference, possibly renamed, cast
+(``cast(x as t)``, ``x::t``, ``try_cast``) or parenthesised. Expressions (functions,
+arithmetic, ``coalesce``, aggregates, literals) and columns of a ``union`` do not. A
+``select *`` is expanded from the upstream columns when they are known (a model's own
+lineage, declared source columns); otherwise names pass through it unchanged. A bare column
+of a join belongs to the input known to have it, else to the only input of unknown columns.
+
+A model that groups, aggregates, deduplicates (``distinct``, window functions,
+``qualify``), limits or unnests its rows ``reshapes`` them: there the model, not its source,
+makes a column unique, so uniqueness is not carried through it. Filters (``where``, joins)
+are accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from synthohive_dbt.model_sql import RelationIndex, Unreadable, model_select, parse_select
+
+# sqlglot dialect per dbt adapter type where the names differ; others are tried as named.
+_DIALECTS = {"sqlserver": "tsql", "synapse": "tsql", "fabric": "tsql"}
+# Expressions after which a column no longer identifies one upstream row.
+_RESHAPING = (
+    "Group", "Distinct", "Window", "AggFunc", "Qualify", "Having", "Limit", "Fetch",
+    "Union", "Intersect", "Except", "Unnest", "Explode", "Lateral",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Traced:
+    """A model column traced to ``column`` of ``node`` (a source, seed or snapshot)."""
+
+    node: str
+    column: str
+    via: tuple[str, ...]  # the models passed through, the one traced from first
+    reshaped: bool  # a model on the way reshapes its rows: uniqueness does not carry
+
+
+class SelectLineage:
+    """Where the output columns of one parsed SELECT come from.
+
+    ``table_columns(name)`` gives the columns of an input table (by its name in the SQL),
+    or None when unknown.
+    """
+
+    def __init__(
+        self,
+        expression: Any,
+        dialect: str | None = None,
+        table_columns: Callable[[str], Sequence[str] | None] = lambda name: None,
+    ):
+        from sqlglot import exp
+        from sqlglot.errors import SqlglotError
+        from sqlglot.optimizer.qualify import qualify
+        from sqlglot.optimizer.scope import build_scope
+
+        options = dict(expand_stars=False, validate_qualify_columns=False, quote_identifiers=False)
+        try:
+            try:
+                qualified = qualify(expression.copy(), dialect=dialect, **options)
+            except SqlglotError:
+                # Lateral alias references need schemas to expand: leave them as written.
+                qualified = qualify(expression, dialect=dialect, expand_alias_refs=False, **options)
+            root = build_scope(qualified)
+        except (SqlglotError, ValueError, KeyError) as exc:
+            raise Unreadable(f"sqlglot cannot resolve its columns: {exc}") from exc
+        if root is None or not isinstance(qualified, exp.Query):
+            raise Unreadable("it is not a SELECT")
+        self._root = root
+        self._table_columns = table_columns
+        kinds = tuple(getattr(exp, name) for name in _RESHAPING if hasattr(exp, name))
+        self.reshapes = qualified.find(*kinds) is not None
+
+    @classmethod
+    def parse(cls, sql: str, dialect: str | None = None, **kwargs: Any) -> SelectLineage:
+        return cls(parse_select(sql, dialect), dialect, **kwargs)
+
+    @property
+    def columns(self) -> tuple[str, ...] | None:
+        """The output column names, or None when a ``*`` of unknown columns is selected."""
+        return self._outputs(self._root, 0)
+
+    def source_of(self, column: str) -> tuple[str, str] | None:
+        """(input table, its column) that output ``column`` is, when a plain reference."""
+        return self._in_scope(self._root, column.lower(), 0)
+
+    def _in_scope(self, scope: Any, name: str, depth: int) -> tuple[str, str] | None:
+        from sqlglot import exp
+
+        select = scope.expression
+        if depth > 50 or not isinstance(select, exp.Select):
+            return None  # a set operation, VALUES, ...
+        for projection in select.expressions:
+            if not _is_star(projection) and projection.alias_or_name.lower() == name:
+                inner = _unwrap(projection)
+                if isinstance(inner, exp.Column) and not _is_star(inner):
+                    return self._resolve(scope, inner.table, inner.name, depth)
+                return None
+        for star in filter(_is_star, select.expressions):
+            qualifier = star.table if isinstance(star, exp.Column) else ""
+            found = self._resolve(scope, qualifier, name, depth, star=True)
+            if found is not None:
+                return found
+        return None
+
+    def _resolve(
+        self, scope: Any, table: str, name: str, depth: int, star: bool = False
+    ) -> tuple[str, str] | None:
+        from sqlglot import exp
+        from sqlglot.optimizer.scope import Scope
+
+        sources = _sources(scope)
+        source = sources.get(table.lower()) if table else self._owner(sources, name, star)
+        if isinstance(source, Scope):
+            return self._in_scope(source, name.lower(), depth + 1)
+        if isinstance(source, exp.Table) and source.name:
+            return source.name, name
+        return None
+
+    def _owner(self, sources: dict[str, Any], name: str, star: bool) -> Any:
+        """The one input that has column ``name``: a known match, else the only unknown.
+
+        A bare column must be unambiguous in SQL, so a known match settles it; a ``*``
+        over a join may repeat a name, so there every input must be known but one.
+        """
+        if len(sources) == 1:
+            return next(iter(sources.values()))
+        columns = {alias: self._columns_of(src) for alias, src in sources.items()}
+        known = [a for a, cols in columns.items() if cols and name.lower() in _lower(cols)]
+        unknown = [a for a, cols in columns.items() if cols is None]
+        if star and len(known) + len(unknown) > 1:
+            return None
+        if known:
+            return sources[known[0]] if len(known) == 1 else None
+        return sources[unknown[0]] if len(unknown) == 1 else None
+
+    def _columns_of(self, source: Any, depth: int = 0) -> tuple[str, ...] | None:
+        from sqlglot.optimizer.scope import Scope
+
+        if isinstance(source, Scope):
+            return self._outputs(source, depth + 1)
+        columns = self._table_columns(source.name) if source.name else None
+        return tuple(columns) if columns else None
+
+    def _outputs(self, scope: Any, depth: int) -> tuple[str, ...] | None:
+        from sqlglot import exp
+
+        select = scope.expression
+        if depth > 50 or not isinstance(select, exp.Select):
+            return None
+        names: list[str] = []
+        sources = _sources(scope)
+        for projection in select.expressions:
+            if not _is_star(projection):
+                names.append(projection.alias_or_name)
+                continue
+            qualifier = projection.table.lower() if isinstance(projection, exp.Column) else ""
+            for source in [sources.get(qualifier)] if qualifier else sources.values():
+                columns = self._columns_of(source, depth) if source is not None else None
+                if columns is None:
+                    return None
+                names.extend(columns)
+        return tuple(names)
+
+
+def _sources(scope: Any) -> dict[str, Any]:
+    """The tables and subqueries a scope selects from, by lower-case alias."""
+    return {alias.lower(): src for alias, (_, src) in scope.selected_sources.items()}
+
+
+def _is_star(node: Any) -> bool:
+    from sqlglot import exp
+
+    return isinstance(node, exp.Star) or (
+        isinstance(node, exp.Column) and isinstance(node.this, exp.Star)
+    )
+
+
+def _unwrap(node: Any) -> Any:
+    """The column under an alias, casts and parentheses (``cast(id as int) as key``)."""
+    from sqlglot import exp
+
+    while isinstance(node, (exp.Alias, exp.Cast, exp.Paren)):
+        node = node.this
+    return node
+
+
+def _lower(names: Sequence[str]) -> set[str]:
+    return {n.lower() for n in names}
+
+
+def dialect_of(adapter_type: str | None) -> str | None:
+    """The sqlglot dialect for a dbt adapter type (None: sqlglot's generic SQL)."""
+    from sqlglot.dialects.dialect import Dialect
+
+    if not adapter_type:
+        return None
+    name = _DIALECTS.get(adapter_type, adapter_type)
+    try:
+        Dialect.get_or_raise(name)
+    except ValueError:
+        return None
+    return name
+
+
+class Lineage:
+    """Column lineage of a manifest's models, read lazily and cached per model."""
+
+    def __init__(self, manifest: Any):
+        self.manifest = manifest
+        metadata = getattr(manifest, "metadata", None)
+        self.dialect = dialect_of(getattr(metadata, "adapter_type", None))
+        self._relations = RelationIndex(manifest, self.dialect)
+        self._reads: dict[str, tuple[SelectLineage, dict[str, str]] | Unreadable] = {}
+
+    def node(self, unique_id: str) -> Any:
+        return self.manifest.nodes.get(unique_id) or self.manifest.sources.get(unique_id)
+
+    def trace(self, model: str, column: str) -> Traced | None:
+        """The non-model column that ``column`` of ``model`` is, through models; or None."""
+        via: list[str] = []
+        reshaped = False
+        node_id = model
+        while (node := self.node(node_id)) is not None and node_id not in via:
+            if node.resource_type != "model":
+                return Traced(node_id, _declared(node, column), tuple(via), reshaped)
+            via.append(node_id)
+            read = self._read(node)
+            if isinstance(read, Unreadable):
+                return None
+            select, tables = read
+            found = select.source_of(column)
+            if found is None or found[0].lower() not in tables:
+                return None
+            reshaped = reshaped or select.reshapes
+            node_id, column = tables[found[0].lower()], found[1]
+        return None
+
+    def unreadable(self) -> dict[str, str]:
+        """The models read so far whose SQL could not be read, with the reason."""
+        return {uid: str(r) for uid, r in self._reads.items() if isinstance(r, Unreadable)}
+
+    def columns_of(self, unique_id: str) -> tuple[str, ...] | None:
+        """Known columns of a node: a model's lineage, else the declared YAML columns."""
+        node = self.node(unique_id)
+        if node is None:
+            return None
+        if node.resource_type != "model":
+            return tuple(c.name for c in node.columns.values()) or None
+        read = self._read(node)
+        # A model's YAML columns are often a subset of its real ones: not used.
+        return None if isinstance(read, Unreadable) else read[0].columns
+
+    def _read(self, node: Any) -> tuple[SelectLineage, dict[str, str]] | Unreadable:
+        cached = self._reads.get(node.unique_id)
+        if cached is not None:
+            return cached
+        self._reads[node.unique_id] = Unreadable("it selects from itself")  # cycle guard
+        result: tuple[SelectLineage, dict[str, str]] | Unreadable
+        try:
+            expression, tables = model_select(self.manifest, node, self.dialect, self._relations)
+            tables = {name.lower(): uid for name, uid in tables.items()}
+
+            def table_columns(name: str) -> tuple[str, ...] | None:
+                upstream = tables.get(name.lower())
+                if upstream is None or upstream == node.unique_id:
+                    return None
+                return self.columns_of(upstream)
+
+            result = (SelectLineage(expression, self.dialect, table_columns), tables)
+        except Unreadable as exc:
+            result = exc
+        self._reads[node.unique_id] = result
+        return result
+
+
+def _declared(node: Any, column: str) -> str:
+    """``column`` spelled as the node's YAML declares it (case-insensitive), else as is."""
+    for declared in node.columns.values():
+        if declared.name.lower() == column.lower():
+            return declared.name
+    return column
+
+
+def models_downstream_of(manifest: Any, targets: set[str]) -> list[str]:
+    """Enabled models that select from ``targets``, directly or through other models."""
+    reaches: dict[str, bool] = {}
+
+    def visit(unique_id: str) -> bool:
+        if unique_id in reaches:
+            return reaches[unique_id]
+        reaches[unique_id] = False  # cycle guard
+        node = manifest.nodes.get(unique_id)
+        found = any(
+            dep in targets or (_is_model(manifest, dep) and visit(dep))
+            for dep in (node.depends_on.nodes if node is not None else ())
+        )
+        reaches[unique_id] = found
+        return found
+
+    return sorted(uid for uid in manifest.nodes if _is_model(manifest, uid) and visit(uid))
+
+
+def _is_model(manifest: Any, unique_id: str) -> bool:
+    node = manifest.nodes.get(unique_id)
+    return node is not None and node.resource_type == "model"

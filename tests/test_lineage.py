@@ -1,0 +1,343 @@
+"""Keys and tests declared on models, traced back to the source columns they select."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from synthohive_dbt.inspect_view import graph_to_json, graph_to_text
+from synthohive_dbt.lineage import Lineage, SelectLineage
+from synthohive_dbt.manifest import build_graph
+from synthohive_dbt.model_sql import Unreadable, render
+from synthohive_dbt.project import load_project
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures" / "projects"
+APP = "source.staging.app."
+MODEL = "model.staging."
+IGNORE = shutil.ignore_patterns("target", "dbt_packages", "logs", "*.duckdb", "package-lock.yml")
+
+
+def source_of(sql: str, column: str, dialect: str = "duckdb", **tables: list[str]):
+    select = SelectLineage.parse(sql, dialect, table_columns=tables.get)
+    return select.source_of(column)
+
+
+# -- one SELECT --------------------------------------------------------------------------
+
+STAGING_SQL = """
+with source as (select * from raw_customers),
+renamed as (
+    select
+        id as customer_id,
+        cast(age as integer) as age_years,
+        score::int as score,
+        try_cast(code as int) as code,
+        (email) as email,
+        upper(full_name) as customer_name,
+        coalesce(region, 'eu') as region,
+        1 as one
+    from source
+)
+select * from renamed
+"""
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        ("customer_id", ("raw_customers", "id")),
+        ("age_years", ("raw_customers", "age")),
+        ("score", ("raw_customers", "score")),
+        ("code", ("raw_customers", "code")),
+        ("EMAIL", ("raw_customers", "email")),
+        ("customer_name", None),
+        ("region", None),
+        ("one", None),
+        ("not_selected", None),
+    ],
+)
+def test_renames_and_casts_trace_through_ctes_expressions_do_not(column, expected):
+    assert source_of(STAGING_SQL, column) == expected
+
+
+def test_select_star_expands_known_columns_and_passes_unknown_names_through():
+    unknown = SelectLineage.parse("select * from (select * from raw) as s", "duckdb")
+    assert unknown.columns is None
+    assert unknown.source_of("anything") == ("raw", "anything")
+    known = SelectLineage.parse("select * from raw", "duckdb", table_columns={"raw": ["a"]}.get)
+    assert known.columns == ("a",)
+
+
+def test_bare_columns_of_a_join_belong_to_the_input_that_has_them():
+    sql = "select o.id as order_id, name, status from orders o join customers c on o.c = c.id"
+    assert source_of(sql, "order_id") == ("orders", "id")
+    assert source_of(sql, "name", customers=["id", "name"]) == ("customers", "name")
+    # customers is known not to have status: it can only come from orders
+    assert source_of(sql, "status", customers=["id", "name"]) == ("orders", "status")
+    assert source_of(sql, "name") is None  # two inputs of unknown columns: ambiguous
+    star = "select * from orders o join customers c on o.c = c.id"
+    assert source_of(star, "name", customers=["id", "name"]) is None  # orders may have it too
+    assert source_of(star, "name", customers=["id", "name"], orders=["c"]) == (
+        "customers",
+        "name",
+    )
+    assert source_of("select o.* from orders o join c on o.c = c.id", "x") == ("orders", "x")
+
+
+def test_union_does_not_trace():
+    assert source_of("select id from a union all select id from b", "id") is None
+
+
+@pytest.mark.parametrize(
+    ("sql", "reshapes"),
+    [
+        ("select id from t where amount > 0", False),
+        ("select t.id from t join u on t.id = u.t_id", False),
+        ("select customer_id, count(*) as n from t group by 1", True),
+        ("select distinct id from t", True),
+        ("select id from t qualify row_number() over (partition by id order by ts) = 1", True),
+        (
+            "select * from (select *, row_number() over (partition by id) as rn from t) "
+            "where rn = 1",
+            True,
+        ),
+        ("select id from t limit 10", True),
+    ],
+)
+def test_grouping_and_deduplication_reshape_rows(sql, reshapes):
+    select = SelectLineage.parse(sql, "duckdb")
+    assert select.reshapes is reshapes
+    assert select.source_of("id" if "customer_id" not in sql else "customer_id") is not None
+
+
+@pytest.mark.parametrize(
+    ("dialect", "sql", "expected"),
+    [
+        ("postgres", "select id::integer as customer_id from raw", ("raw", "id")),
+        ("snowflake", "select ID as CUSTOMER_ID from RAW", ("RAW", "ID")),
+        ("bigquery", "select safe_cast(id as int64) as customer_id from `p.d.raw`", ("raw", "id")),
+    ],
+)
+def test_dialects(dialect, sql, expected):
+    assert source_of(sql, "customer_id", dialect) == expected
+
+
+def test_sql_that_does_not_parse_is_unreadable():
+    with pytest.raises(Unreadable, match="cannot parse"):
+        SelectLineage.parse("select id as from from t where", "duckdb")
+    with pytest.raises(Unreadable, match="2 SQL statements"):
+        SelectLineage.parse("select 1; select 2", "duckdb")
+
+
+# -- a project whose sources declare nothing, its staging models everything ---------------
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("lineage")
+    shutil.copytree(FIXTURES / "staging", root / "staging", ignore=IGNORE)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SYNTHOHIVE_TEST_DUCKDB", str(root / "warehouse.duckdb"))
+        mp.delenv("DBT_PROFILES_DIR", raising=False)
+        yield root
+
+
+@pytest.fixture(scope="module")
+def staging(projects):
+    return load_project(projects / "staging")
+
+
+@pytest.fixture(scope="module")
+def graph(staging):
+    return build_graph(staging.manifest, staging.selected)
+
+
+def only_fk(graph, child, columns):
+    (fk,) = [fk for fk in graph.foreign_keys if fk.child == child and fk.columns == columns]
+    return fk
+
+
+def test_default_selection_is_the_sources(staging):
+    assert staging.selected == tuple(
+        APP + t for t in ("customers", "orders", "payments", "refunds")
+    )
+
+
+def test_primary_keys_traced_from_unique_and_not_null_tests(graph):
+    pk = graph.table(APP + "customers").primary_key
+    assert pk.columns == ("id",)
+    assert pk.origin.kind == "unique test + not_null"
+    assert pk.origin.node.startswith("test.staging.unique_stg_customers_customer_id")
+    assert pk.origin.via == MODEL + "stg_customers"
+    # cast(id as integer) as order_id
+    orders = graph.table(APP + "orders").primary_key
+    assert orders.columns == ("id",) and orders.origin.via == MODEL + "stg_orders"
+
+
+def test_primary_key_constraint_traced_through_select_star(graph):
+    pk = graph.table(APP + "payments").primary_key
+    assert pk.columns == ("id",)
+    assert pk.origin.kind == "primary_key constraint"
+    assert pk.origin.node == pk.origin.via == MODEL + "stg_payments"
+
+
+def test_relationships_test_traced_to_a_source_foreign_key(graph):
+    fk = only_fk(graph, APP + "orders", ("user_id",))  # user_id::integer as customer_id
+    assert fk.parent == APP + "customers" and fk.parent_columns == ("id",)
+    assert fk.origin.kind == "relationships test"
+    assert fk.origin.node.startswith("test.staging.relationships_stg_orders_customer_id")
+    assert fk.origin.via == MODEL + "stg_orders"
+    assert fk.nullable is False  # the not_null test on stg_orders.customer_id carried over
+    payments = only_fk(graph, APP + "payments", ("order_id",))
+    assert payments.parent == APP + "orders" and payments.parent_columns == ("id",)
+
+
+def test_conditional_key_through_a_chain_of_models_rewrites_its_condition(graph):
+    fk = only_fk(graph, APP + "orders", ("gifted_to",))  # int_orders <- stg_orders
+    assert fk.parent == APP + "customers"
+    assert fk.where == "status = 'shipped'"  # was order_status = 'shipped' on int_orders
+    assert fk.origin.via == MODEL + "int_orders"
+
+
+def test_column_facts_carry_over_but_not_through_expressions(graph):
+    customers, orders = graph.table(APP + "customers"), graph.table(APP + "orders")
+    assert customers.column("email").not_null
+    assert customers.column("email").meta["synthohive_pii"] == "email"
+    assert not customers.column("full_name").not_null  # upper(full_name) as customer_name
+    assert orders.column("status").accepted_values == ("placed", "shipped", "returned")
+    assert orders.column("amount") is None  # amount * 100 as amount_cents
+    # a bare column of a join (order_payments.amount) belongs to stg_payments
+    assert graph.table(APP + "payments").column("amount").not_null
+
+
+def test_uniqueness_does_not_carry_through_a_grouping_model(graph):
+    orders = graph.table(APP + "orders")
+    # customer_orders groups by customer_id and tests it unique; orders.user_id is not
+    assert not orders.column("user_id").unique
+    assert ("user_id",) not in orders.unique_keys
+
+
+def test_models_that_cannot_be_read_are_warnings(graph):
+    assert graph.table(APP + "refunds").primary_key is None
+    refunds = [w for w in graph.warnings if "ref('stg_refunds')" in w]
+    assert len(refunds) == 1 and "'cents' is undefined" in refunds[0]
+    (broken,) = [w for w in graph.warnings if "ref('stg_refunds_broken')" in w]
+    assert "sqlglot cannot parse it" in broken
+    assert len(graph.warnings) == 2
+
+
+def test_nothing_is_traced_when_no_source_is_selected(staging):
+    graph = build_graph(staging.manifest, [MODEL + "stg_orders", MODEL + "stg_customers"])
+    assert [fk.origin.via for fk in graph.foreign_keys] == [None]
+    assert not graph.warnings
+
+
+def test_selected_models_keep_their_own_keys_and_sources_get_traced_ones(staging):
+    graph = build_graph(staging.manifest, [*staging.selected, MODEL + "stg_orders"])
+    assert graph.table(MODEL + "stg_orders").primary_key.origin.via is None
+    assert graph.table(APP + "orders").primary_key.origin.via == MODEL + "stg_orders"
+
+
+def test_compiled_code_is_preferred(staging, monkeypatch):
+    source = staging.manifest.sources[APP + "customers"]
+    node = staging.manifest.nodes[MODEL + "stg_customers"]
+    # a CTE named like another model stays a CTE
+    compiled = (
+        f"with stg_orders as (select * from {source.relation_name} as c) "
+        "select full_name as customer_id from stg_orders"
+    )
+    monkeypatch.setattr(node, "compiled_code", compiled)
+    traced = Lineage(staging.manifest).trace(node.unique_id, "customer_id")
+    assert (traced.node, traced.column) == (source.unique_id, "full_name")
+
+
+def test_a_chain_of_models_is_followed(staging):
+    traced = Lineage(staging.manifest).trace(MODEL + "int_orders", "gift_customer_id")
+    assert (traced.node, traced.column) == (APP + "orders", "gifted_to")
+    assert traced.via == (MODEL + "int_orders", MODEL + "stg_orders")
+    assert not traced.reshaped
+    grouped = Lineage(staging.manifest).trace(MODEL + "customer_orders", "customer_id")
+    assert (grouped.column, grouped.reshaped) == ("user_id", True)
+
+
+def test_renderer_knows_var_defaults_and_not_macros(staging, monkeypatch):
+    node = staging.manifest.nodes[MODEL + "stg_orders"]
+    sql, tables = render(staging.manifest, node, "duckdb")
+    assert "amount >= 0" in sql and "is_incremental" not in sql
+    assert list(tables.values()) == [MODEL + "stg_orders", APP + "orders"]  # this, source
+    monkeypatch.setattr(node, "raw_code", "select * from {{ ref('stg_orders', v=2) }}")
+    with pytest.raises(Unreadable, match="ref\\('stg_orders'\\) names no enabled node"):
+        render(staging.manifest, node, "duckdb")
+    monkeypatch.setattr(node, "raw_code", "select {{ var('no_default') }}")
+    with pytest.raises(Unreadable, match="var\\('no_default'\\) has no default"):
+        render(staging.manifest, node, "duckdb")
+    monkeypatch.setattr(node, "raw_code", "select {{ dbt_utils.star(ref('x')) }}")
+    with pytest.raises(Unreadable, match="'dbt_utils' is undefined"):
+        render(staging.manifest, node, "duckdb")
+
+
+def test_inspect_shows_traced_keys_and_their_model(graph):
+    text = graph_to_text(graph)
+    assert (
+        "fk (user_id) -> source('app', 'customers')(id)  from relationships test "
+        "test.staging.relationships_stg_orders_customer_id"
+    ) in text
+    assert "(traced via model.staging.stg_orders)" in text
+    assert (
+        "primary key (id)  from primary_key constraint model.staging.stg_payments "
+        "(traced through the model's SQL)"
+    ) in text
+    doc = json.loads(json.dumps(graph_to_json(graph)))
+    orders = next(t for t in doc["tables"] if t["name"] == "orders")
+    vias = {fk["columns"][0]: fk["origin"]["via"] for fk in orders["foreign_keys"]}
+    assert vias == {"user_id": MODEL + "stg_orders", "gifted_to": MODEL + "int_orders"}
+    assert orders["primary_key_origin_detail"]["via"] == MODEL + "stg_orders"
+
+
+# -- integration_tests: sources and staging models both tested -----------------------------
+
+
+@pytest.fixture(scope="module")
+def integration(projects):
+    from dbt.cli.main import dbtRunner
+
+    project = projects / "integration"
+    shutil.copytree(ROOT / "integration_tests", project, ignore=IGNORE)
+    packages = project / "packages.yml"
+    packages.write_text(packages.read_text().replace("local: ../", f"local: {ROOT}/", 1))
+    args = ["--project-dir", str(project), "--profiles-dir", str(project), "--quiet"]
+    assert dbtRunner().invoke(["deps", *args]).success
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SYNTHOHIVE_IT_DUCKDB", str(projects / "integration.duckdb"))
+        loaded = load_project(project)
+    return build_graph(loaded.manifest, loaded.selected)
+
+
+RAW = "source.synthohive_integration_tests.jaffle_shop."
+OPS = "source.synthohive_integration_tests.ops."
+
+
+def test_integration_staging_facts_deduplicate_with_the_sources_own(integration):
+    # stg_customers/stg_orders repeat the sources' keys: the sources' own declarations win
+    assert integration.table(RAW + "raw_customers").primary_key.origin.via is None
+    orders = [fk for fk in integration.foreign_keys if fk.child == RAW + "raw_orders"]
+    assert sorted((fk.columns, fk.origin.via) for fk in orders) == [
+        (("customer",), None),
+        (("store_id",), None),
+    ]
+
+
+def test_integration_composite_key_of_a_contract_model_reaches_its_source(integration):
+    (fk,) = [
+        fk
+        for fk in integration.foreign_keys
+        if fk.child == OPS + "crew_assignments" and fk.parent == OPS + "flight_legs"
+    ]
+    assert fk.columns == fk.parent_columns == ("flight_id", "leg_no")
+    assert fk.origin.kind == "foreign_key constraint (model level)"
+    assert fk.origin.via == "model.synthohive_integration_tests.crew_assignments_contract"
+    assert not [w for w in integration.warnings if "cannot be read" in w]

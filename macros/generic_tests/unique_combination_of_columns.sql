@@ -1,6 +1,9 @@
 {#- Composite-key uniqueness: fails with every combination that appears more than once.
     The synthohive namespace keeps generated YAML free of dbt Hub dependencies. -#}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
+  {%- do synthohive.check_column_list_argument(
+      'unique_combination_of_columns', 'combination_of_columns', combination_of_columns
+  ) -%}
   {{ return(adapter.dispatch('test_unique_combination_of_columns', 'synthohive')(model, combination_of_columns)) }}
 {% endtest %}
 

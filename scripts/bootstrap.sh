@@ -15,4 +15,8 @@ quiet() { "$@" >"$LOG" 2>&1 || { cat "$LOG"; echo "install failed: $*" >&2; exit
 quiet python -m pip install --upgrade pip
 quiet python -m pip install "${TORCH_SPEC:-torch==2.13.0}"
 # dbt-core >= 1.12.1 needs a parser that only builds from GitHub sources: take wheels only.
-quiet python -m pip install --only-binary=dbt-core-experimental-parser -e ".[${EXTRAS}]"
+# editable_mode=compat puts the checkout on sys.path: dbt's plugin loader finds the
+# dbt_synthohive bridge with pkgutil.iter_modules, which cannot see setuptools' default
+# editable import hook (`dbt run-operation synthesize` would report the bridge missing).
+quiet python -m pip install --only-binary=dbt-core-experimental-parser \
+  --config-settings editable_mode=compat -e ".[${EXTRAS}]"

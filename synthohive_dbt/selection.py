@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from synthohive_dbt.errors import ProjectError, SelectionError
@@ -34,6 +34,41 @@ def select_nodes(
     sources are the raw tables that synthetic data replaces; models are derived from them.
     ``dbt_args`` are the project/profile arguments shared with the parse invocation.
     """
+
+    def lister(resource_types, terms, excluded):
+        return _dbt_ls(manifest, dbt_args, resource_types, terms, excluded)
+
+    return _select(manifest, root_project, select, exclude, lister)
+
+
+def select_nodes_in_process(
+    manifest: Any,
+    root_project: str,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    selectors: Mapping[str, Any] | None = None,
+) -> tuple[str, ...]:
+    """``select_nodes`` for code running inside a dbt command (``dbt run-operation``).
+
+    A nested ``dbtRunner`` invocation would reset dbt's global flags, event logger and
+    adapters (closing the connection the operation runs on), so this evaluates the selection
+    with dbt's selector classes (``dbt.graph``) on the already parsed manifest instead.
+    ``selectors`` are the project's YAML selectors (``RuntimeConfig.selectors``).
+    """
+
+    def lister(resource_types, terms, excluded):
+        return _select_with_graph(manifest, resource_types, terms, excluded, selectors)
+
+    return _select(manifest, root_project, select, exclude, lister)
+
+
+def _select(
+    manifest: Any,
+    root_project: str,
+    select: Sequence[str],
+    exclude: Sequence[str],
+    lister: Callable[[Iterable[str], list[str], list[str]], tuple[str, ...]],
+) -> tuple[str, ...]:
     select = [s for s in select if s.strip()]
     exclude = [s for s in exclude if s.strip()]
     if select:
@@ -41,7 +76,7 @@ def select_nodes(
     else:
         resource_types, terms = ("source",), [f"package:{root_project}"]
 
-    ids = _dbt_ls(manifest, dbt_args, resource_types, terms, exclude)
+    ids = lister(resource_types, terms, exclude)
     if ids:
         return ids
     if select:
@@ -59,6 +94,40 @@ def select_nodes(
         f"Project '{root_project}' declares no sources, so there is nothing to select by "
         "default; pass --select (e.g. --select 'source:*' or a model name)."
     )
+
+
+def _select_with_graph(
+    manifest: Any,
+    resource_types: Iterable[str],
+    select: Sequence[str],
+    exclude: Sequence[str],
+    selectors: Mapping[str, Any] | None,
+) -> tuple[str, ...]:
+    """What ``dbt ls --resource-type ... --select ... --exclude ...`` computes."""
+    from dbt.compilation import Linker
+    from dbt.graph import Graph, ResourceTypeSelector, parse_difference
+    from dbt.node_types import NodeType
+    from dbt_common.exceptions import DbtBaseException
+
+    try:
+        linker = Linker()
+        linker.link_graph(manifest)
+        selector = ResourceTypeSelector(
+            graph=Graph(linker.graph),
+            manifest=manifest,
+            previous_state=None,
+            resource_types=[NodeType(t) for t in resource_types],
+            include_empty_nodes=True,
+            selectors=dict(selectors or {}),
+        )
+        spec = parse_difference(list(select), list(exclude) or None)
+        ids = selector.get_selected(spec, warn_on_no_nodes=False)
+    except DbtBaseException as exc:
+        raise SelectionError(
+            f"dbt cannot evaluate --select {' '.join(select)}{_excluding(exclude)}: "
+            f"{str(exc).strip()}"
+        ) from exc
+    return tuple(sorted(ids))
 
 
 def _excluding(exclude: Sequence[str]) -> str:

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .emit import check_writable, write_sources_yaml, yaml_target
+from .emit.exports import export_python_models, export_seeds, fidelity_config
+from .environment import placements, write_environment
+from .errors import EmitError
 from .manifest import build_graph
 from .pipeline import (
     DEFAULT_SCHEMA,
@@ -62,6 +65,14 @@ class GenerateResult:
     tables: dict[str, int]  # table name -> synthetic rows
     seconds: float
     yaml_path: Path | None = None
+    mode: str = "schema"  # schema | environment | seeds | python_models
+    files: tuple[Path, ...] = ()  # files written into the project (exports)
+    locations: dict[str, str] = field(default_factory=dict)  # table name -> relation written
+    warnings: tuple[str, ...] = ()
+    target: str | None = None
+
+
+EXPORTS = ("seeds", "python_models")
 
 
 def open_project(opts: ProjectOptions) -> Project:
@@ -117,7 +128,7 @@ def fit(
 def generate(
     opts: ProjectOptions,
     *,
-    schema: str = DEFAULT_SCHEMA,
+    schema: str | None = None,
     scale: float = 1.0,
     seed: int = 0,
     artifacts: Path | None = None,
@@ -126,24 +137,87 @@ def generate(
     yaml_path: Path | None = None,
     keep_orphans: bool = False,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    environment: bool = False,
+    export: str | None = None,
 ) -> GenerateResult:
+    """Generate synthetic tables from saved artifacts.
+
+    Default: write them into ``schema`` (default ``synthohive``) of the target and the
+    sources YAML with structural and fidelity tests. ``environment``: write each table
+    where its source resolves under the target (a synthetic environment). ``export``
+    ``"seeds"`` or ``"python_models"``: write files into the project instead of tables.
+    Every setting and file clash is checked before anything is written.
+    """
     start = time.perf_counter()
+    _check_generate_modes(schema, environment, export, yaml_path)
     project = open_project(opts)
-    relational = RelationalModel.load(Path(artifacts) if artifacts else default_artifacts(project))
+    artifacts_dir = Path(artifacts) if artifacts else default_artifacts(project)
+    relational = RelationalModel.load(artifacts_dir)
+    common = dict(scale=scale, seed=seed, keep_orphans=keep_orphans, reporter=reporter)
+    if export is not None:
+        exporter = export_seeds if export == "seeds" else export_python_models
+        files, rows, warnings = exporter(
+            project, relational, artifacts=artifacts_dir, write_yaml=write_yaml, **common
+        )
+        return GenerateResult(
+            "",
+            rows,
+            time.perf_counter() - start,
+            mode=export,
+            files=tuple(files),
+            warnings=tuple(warnings),
+            target=project.target_name,
+        )
+    if environment:
+        return _generate_environment(project, relational, start, chunk_rows=chunk_rows, **common)
+    schema = schema or DEFAULT_SCHEMA
+    fidelity = fidelity_config(project, relational) if write_yaml else None
     if write_yaml:  # refuse before anything is written
         check_writable(yaml_target(project.project_dir, yaml_path))
     with open_warehouse(project.adapter_type, project.credentials) as wh:
-        written = write_synthetic(
-            relational,
-            wh,
-            schema=schema,
-            scale=scale,
-            seed=seed,
-            keep_orphans=keep_orphans,
-            chunk_rows=chunk_rows,
-            reporter=reporter,
-        )
+        written = write_synthetic(relational, wh, schema=schema, chunk_rows=chunk_rows, **common)
     written_yaml = None
     if write_yaml:
-        written_yaml = write_sources_yaml(project, relational, schema, yaml_path)
-    return GenerateResult(schema, written, time.perf_counter() - start, written_yaml)
+        written_yaml = write_sources_yaml(
+            project, relational, schema, yaml_path, fidelity=fidelity, scale=scale
+        )
+    return GenerateResult(
+        schema, written, time.perf_counter() - start, written_yaml, target=project.target_name
+    )
+
+
+def _check_generate_modes(
+    schema: str | None, environment: bool, export: str | None, yaml_path: Path | None
+) -> None:
+    problems = []
+    if export is not None and export not in EXPORTS:
+        problems.append(f"export must be one of {', '.join(EXPORTS)}, got {export!r}")
+    if environment and export is not None:
+        problems.append("--environment writes tables; it cannot be combined with an export")
+    if schema is not None and (environment or export is not None):
+        problems.append(
+            "--schema names the synthetic schema of the default mode; with --environment "
+            "the tables go where the sources resolve, with an export into files"
+        )
+    if environment and yaml_path is not None:
+        problems.append(
+            "--environment writes no YAML: the project's own tests check the environment"
+        )
+    if problems:
+        raise EmitError("conflicting generate options (nothing was written)", problems)
+
+
+def _generate_environment(
+    project: Project, relational: RelationalModel, start: float, **kwargs
+) -> GenerateResult:
+    places = placements(project.manifest, relational.plans, project.target_name)
+    with open_warehouse(project.adapter_type, project.credentials) as wh:
+        written = write_environment(relational, wh, places, **kwargs)
+    return GenerateResult(
+        "",
+        written,
+        time.perf_counter() - start,
+        mode="environment",
+        locations={p.name: str(p.target) for p in places},
+        target=project.target_name,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -75,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("generate", help="write synthetic tables into the warehouse")
     _project_args(p)
-    p.add_argument("--schema", default="synthohive", help="synthetic schema (default synthohive)")
+    p.add_argument(
+        "--schema", default=None, help="synthetic schema (default synthohive); default mode only"
+    )
     p.add_argument("--scale", type=float, default=1.0, help="root table size factor")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--artifacts", type=Path, default=None)
@@ -94,6 +97,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--chunk-rows", type=int, default=200_000, help="rows generated and written per chunk"
     )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--environment",
+        action="store_true",
+        help="synthetic environment: write each table where its source resolves under "
+        "--target (refuses the real relations); then `dbt build --target NAME` runs on it",
+    )
+    mode.add_argument(
+        "--as-seeds",
+        action="store_true",
+        help="write CSV seeds and their YAML into SEED_PATH/synthohive/ instead of tables",
+    )
+    mode.add_argument(
+        "--as-python-models",
+        action="store_true",
+        help="write dbt Python models (DuckDB) into models/synthohive/ that sample from the "
+        "artifacts when dbt runs them",
+    )
+    _init_parser(sub)
     return parser
 
 
@@ -190,6 +212,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from .api import generate
 
+    export = "seeds" if args.as_seeds else "python_models" if args.as_python_models else None
     result = generate(
         _project_options(args),
         schema=args.schema,
@@ -201,9 +224,24 @@ def cmd_generate(args: argparse.Namespace) -> int:
         yaml_path=args.yaml_path,
         keep_orphans=args.keep_orphans,
         chunk_rows=args.chunk_rows,
+        environment=args.environment,
+        export=export,
     )
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if result.mode in ("seeds", "python_models"):
+        _print_export(result, args.project)
+        return EXIT_OK
     for name, rows in result.tables.items():
-        print(f"  {result.schema}.{name}: {rows} rows")
+        where = result.locations.get(name, f"{result.schema}.{name}")
+        print(f"  {where}: {rows} rows")
+    if result.mode == "environment":
+        print(
+            f"generated {len(result.tables)} tables into the synthetic environment of target "
+            f"{result.target!r} in {result.seconds:.1f}s; run `dbt build --target "
+            f"{result.target}` (exclude seeds that hold real data: --exclude resource_type:seed)"
+        )
+        return EXIT_OK
     print(
         f"generated {len(result.tables)} tables into schema {result.schema!r} "
         f"in {result.seconds:.1f}s"
@@ -213,7 +251,76 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print_export(result, project: Path) -> None:
+    for path in result.files:
+        print(f"  wrote {path}")
+    folder = result.files[0].parent if result.files else Path("synthohive")
+    with contextlib.suppress(ValueError):
+        folder = folder.relative_to(project.resolve())
+    if result.mode == "seeds":
+        total = sum(result.tables.values())
+        print(
+            f"exported {len(result.tables)} tables ({total} rows) as seeds in "
+            f"{result.seconds:.1f}s; load and test them with `dbt build --select path:{folder}`"
+        )
+    else:
+        print(
+            f"wrote {len(result.files)} files in {result.seconds:.1f}s; build and test the "
+            f"tables with `dbt build --select path:{folder}`"
+        )
+
+
+def _init_parser(sub) -> None:
+    p = sub.add_parser(
+        "init", help="add synthohive's vars, package entry and profile example to a project"
+    )
+    p.add_argument(
+        "--project",
+        "--project-dir",
+        dest="project",
+        type=Path,
+        default=Path("."),
+        help="dbt project directory (default: current directory)",
+    )
+    p.add_argument(
+        "--package-source",
+        choices=("local", "git"),
+        default="local",
+        help="packages.yml entry: local path of this installation (default) or a git URL",
+    )
+    p.add_argument("--git-url", default=None, help="repository URL for --package-source git")
+    p.add_argument(
+        "--revision",
+        default=None,
+        help="git revision for --package-source git (default v<version>)",
+    )
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .init import init_project
+
+    result = init_project(
+        args.project,
+        package_source=args.package_source,
+        git_url=args.git_url,
+        revision=args.revision,
+    )
+    for line in result.changes:
+        print(f"  changed: {line}")
+    for line in result.unchanged:
+        print(f"  unchanged: {line}")
+    for note in result.notes:
+        print(f"next: {note}")
+    print(
+        f"initialised {result.project_dir}: {len(result.changes)} changes"
+        if result.changes
+        else f"{result.project_dir} already initialised: nothing changed"
+    )
+    return EXIT_OK
+
+
 COMMANDS = {"inspect": cmd_inspect, "fit": cmd_fit, "generate": cmd_generate}
+COMMANDS["init"] = cmd_init
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -34,8 +34,16 @@ def copy_project(dest: Path) -> Path:
 
 def dbt(project: Path, *args: str, target: str):
     result = dbtRunner().invoke(
-        [*args, "--project-dir", str(project), "--profiles-dir", str(project),
-         "--target", target, "--quiet"]
+        [
+            *args,
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target",
+            target,
+            "--quiet",
+        ]
     )
     return result
 
@@ -43,8 +51,17 @@ def dbt(project: Path, *args: str, target: str):
 def synthohive(project: Path, *args: str, target: str) -> int:
     command, *rest = args
     return cli.main(
-        [command, "--project", str(project), "--profiles-dir", str(project),
-         "--target", target, "--quiet", *rest]
+        [
+            command,
+            "--project",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target",
+            target,
+            "--quiet",
+            *rest,
+        ]
     )
 
 
@@ -88,14 +105,18 @@ def test_end_to_end_duckdb(duckdb_project, tmp_path, capsys):
             " (select count(*) from synthohive.raw_customers)"
         ).fetchone()
         assert synth == real  # roots keep their size at --scale 1
-        types = dict(con.execute(
-            "select column_name, data_type from information_schema.columns "
-            "where table_schema = 'synthohive' and table_name = 'raw_orders'"
-        ).fetchall())
-        real_types = dict(con.execute(
-            "select column_name, data_type from information_schema.columns "
-            "where table_schema = 'main_raw' and table_name = 'raw_orders'"
-        ).fetchall())
+        types = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = 'synthohive' and table_name = 'raw_orders'"
+            ).fetchall()
+        )
+        real_types = dict(
+            con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = 'main_raw' and table_name = 'raw_orders'"
+            ).fetchall()
+        )
         assert types == real_types
     finally:
         con.close()
@@ -222,3 +243,193 @@ def test_inspect_json_lists_keys_and_order(seeded_duckdb, capsys):
     assert parents == ["dest", "origin"]
     employees = next(t for t in doc["tables"] if t["name"] == "employees")
     assert any(fk["self_reference"] for fk in employees["foreign_keys"])
+
+
+# -- generate: fidelity thresholds, exports, synthetic environment (issue 5) ---------------
+
+
+@pytest.fixture(scope="module")
+def fitted_base(tmp_path_factory):
+    """integration_tests seeded and fitted on DuckDB once; tests work on copies."""
+    base = tmp_path_factory.mktemp("fitted")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SYNTHOHIVE_IT_DUCKDB", str(base / "it.duckdb"))
+        project = copy_project(base)
+        assert dbt(project, "deps", target="duckdb").success
+        assert dbt(project, "seed", target="duckdb").success
+        assert synthohive(project, "fit", "--seed", "1", target="duckdb") == 0
+    con = duckdb.connect(str(base / "it.duckdb"))
+    try:  # fold the write-ahead log into the file, so that a copy of the file is complete
+        con.execute("force checkpoint")
+    finally:
+        con.close()
+    return base
+
+
+@pytest.fixture
+def fitted(fitted_base, tmp_path, monkeypatch):
+    """A fitted copy: project (artifacts in target/synthohive), real DuckDB file, and the
+    file of the `duckdb_synthetic` target."""
+    shutil.copytree(
+        fitted_base / "project",
+        tmp_path / "project",
+        symlinks=True,
+        ignore=shutil.ignore_patterns("logs", "partial_parse.msgpack"),
+    )
+    shutil.copy(fitted_base / "it.duckdb", tmp_path / "it.duckdb")
+    monkeypatch.setenv("SYNTHOHIVE_IT_DUCKDB", str(tmp_path / "it.duckdb"))
+    monkeypatch.setenv("SYNTHOHIVE_IT_DUCKDB_SYNTH", str(tmp_path / "synth.duckdb"))
+    return tmp_path / "project"
+
+
+def _query(path: Path, sql: str):
+    con = duckdb.connect(str(path))  # as dbt opened it: one configuration per file
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _fingerprint(path: Path) -> list:
+    """Row count and a content hash of every table in a DuckDB file."""
+    con = duckdb.connect(str(path))  # as dbt opened it: one configuration per file
+    try:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_type = 'BASE TABLE' order by 1, 2"
+        ).fetchall()
+        return [
+            (s, t, *con.execute(f'select count(*), sum(hash(x)) from "{s}"."{t}" x').fetchone())
+            for s, t in tables
+        ]
+    finally:
+        con.close()
+
+
+def _failing(result) -> list[str]:
+    return [r.node.name for r in result.result if str(r.status) not in ("pass", "success")]
+
+
+def test_environment_duckdb(fitted, tmp_path, capsys):
+    """The unchanged project builds and passes its own tests on synthetic data."""
+    real_before = _fingerprint(tmp_path / "it.duckdb")
+    code = synthohive(fitted, "generate", "--environment", "--seed", "2", target="duckdb_synthetic")
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "synth.main_ops.flights" in out and "synth.main_raw.raw_orders" in out
+    # seeds are the real data in this project: `dbt build` must not load them here
+    result = dbt(fitted, "build", "--exclude", "resource_type:seed", target="duckdb_synthetic")
+    assert result.success, f"failing in the synthetic environment: {_failing(result)}"
+    ran = {r.node.name for r in result.result}
+    assert {"flights_contract", "flight_legs_contract", "crew_assignments_contract"} <= ran
+    assert {"stg_orders", "stg_customers"} <= ran
+    assert any(
+        r.node.resource_type == "test" and "source" in r.node.unique_id for r in result.result
+    )
+    assert len([r for r in result.result if r.node.resource_type == "test"]) >= 40
+    uuids = "select customer_uuid from main_raw.raw_customers"
+    synthetic = set(_query(tmp_path / "synth.duckdb", uuids))
+    assert len(synthetic) == 300 and not synthetic & set(_query(tmp_path / "it.duckdb", uuids))
+    assert _fingerprint(tmp_path / "it.duckdb") == real_before
+
+
+def test_environment_refuses_the_real_target(fitted, tmp_path, capsys):
+    before = _fingerprint(tmp_path / "it.duckdb")
+    code = synthohive(fitted, "generate", "--environment", target="duckdb")
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "refusing" in err and "it.main_raw.raw_orders" in err
+    assert "Traceback" not in err
+    assert _fingerprint(tmp_path / "it.duckdb") == before
+
+
+def test_python_models_duckdb(fitted, tmp_path, capsys):
+    """`dbt build --select path:models/synthohive` samples every table in-process."""
+    assert synthohive(fitted, "generate", "--as-python-models", "--seed", "2", target="duckdb") == 0
+    assert "dbt build --select path:models/synthohive" in capsys.readouterr().out
+    models = sorted(p.name for p in (fitted / "models" / "synthohive").iterdir())
+    assert "synth_crew_assignments.py" in models and "_synthohive__models.yml" in models
+    result = dbt(fitted, "build", "--select", "path:models/synthohive", target="duckdb")
+    assert result.success, f"failing: {_failing(result)}"
+    assert len([r for r in result.result if r.node.resource_type == "test"]) >= 60
+    db = tmp_path / "it.duckdb"
+    assert _query(
+        db,
+        "select count(*) from main.synth_raw_orders o left join main.synth_raw_customers c "
+        "on o.customer = c.id where c.id is null",
+    ) == [(0,)]
+    assert _query(
+        db,
+        "select count(*) from main.synth_crew_assignments c left join main.synth_flight_legs l "
+        "using (flight_id, leg_no) where l.flight_id is null",
+    ) == [(0,)]
+    types = "select column_name, data_type from information_schema.columns where table_name = "
+    assert _query(db, types + "'synth_flights' order by ordinal_position") == _query(
+        db, types + "'flights' and table_schema = 'main_ops' order by ordinal_position"
+    )
+
+
+def test_seeds_duckdb(fitted, tmp_path, capsys):
+    assert synthohive(fitted, "generate", "--as-seeds", "--seed", "2", target="duckdb") == 0
+    captured = capsys.readouterr()
+    assert "warning" not in captured.err  # 6.6k rows: under the slow-seed limit
+    folder = fitted / "seeds" / "synthohive"
+    assert (folder / "_synthohive__seeds.yml").is_file()
+    assert (folder / "synth_raw_orders.csv").is_file()
+    result = dbt(fitted, "build", "--select", "path:seeds/synthohive", target="duckdb")
+    assert result.success, f"failing: {_failing(result)}"
+    types = "select column_name, data_type from information_schema.columns where table_name = "
+    db = tmp_path / "it.duckdb"
+    assert _query(db, types + "'synth_raw_orders' order by ordinal_position") == _query(
+        db, types + "'raw_orders' and table_schema = 'main_raw' order by ordinal_position"
+    )
+    # a second export replaces our own files
+    assert synthohive(fitted, "generate", "--as-seeds", "--seed", "3", target="duckdb") == 0
+
+
+def test_thresholds_come_from_vars_and_bad_ones_write_nothing(fitted, tmp_path, capsys):
+    yaml_file = fitted / "models" / "synthohive" / "_synthohive__sources.yml"
+    bad = "{synthohive: {thresholds: {ks_distance: 1.5, row_count_ratio: [2, 1]}}}"
+    code = synthohive(fitted, "generate", "--vars", bad, target="duckdb")
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "ks_distance must be a number between 0 and 1" in err
+    assert "min 2 is greater than max 1" in err
+    assert not yaml_file.exists()
+    assert not _synthetic_schema_exists(str(tmp_path / "it.duckdb"))
+    good = "{synthohive: {thresholds: {ks_distance: 0.25}, fidelity_severity: warn}}"
+    assert synthohive(fitted, "generate", "--vars", good, target="duckdb") == 0
+    text = yaml_file.read_text()
+    assert "threshold: 0.25" in text and "severity: warn" in text
+    # the per-table override in integration_tests/dbt_project.yml is applied too
+    assert "threshold: 0.5" in text
+
+
+def test_generated_files_never_replace_user_files(fitted, tmp_path, capsys):
+    yaml_file = fitted / "models" / "synthohive" / "_synthohive__sources.yml"
+    yaml_file.parent.mkdir(parents=True)
+    yaml_file.write_text("version: 2\n# the user's own file\n")
+    code = synthohive(fitted, "generate", target="duckdb")
+    assert code == 1
+    assert "not generated by synthohive-dbt" in capsys.readouterr().err
+    assert yaml_file.read_text() == "version: 2\n# the user's own file\n"
+    assert not _synthetic_schema_exists(str(tmp_path / "it.duckdb"))
+    seeds = fitted / "seeds" / "synthohive"
+    seeds.mkdir(parents=True)
+    (seeds / "synth_airports.csv").write_text("code\nX\n")
+    assert synthohive(fitted, "generate", "--as-seeds", target="duckdb") == 1
+    assert "synth_airports.csv" in capsys.readouterr().err
+    assert sorted(p.name for p in seeds.iterdir()) == ["synth_airports.csv"]
+
+
+def test_project_without_a_profile_is_one_clean_error(tmp_path, monkeypatch, capsys):
+    project = copy_project(tmp_path)
+    (project / "profiles.yml").unlink()
+    monkeypatch.delenv("DBT_PROFILES_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(["generate", "--project", str(project), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("error: No profiles.yml found") and "--profiles-dir" in err
+    assert "Traceback" not in err and "internal error" not in err

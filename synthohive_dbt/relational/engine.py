@@ -230,7 +230,7 @@ def _meta_overrides(options: Mapping[str, object]) -> dict[str, object]:
         name = str(key).removeprefix("synthohive_")
         if name in ("epochs", "batch_size"):
             out[name] = int(value)  # type: ignore[arg-type]
-        elif name not in ("pii", "ignore", "kind", "model"):
+        elif name not in ("pii", "ignore", "kind", "model", "thresholds", "fidelity_severity"):
             out[name] = value
     return out
 

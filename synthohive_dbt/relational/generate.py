@@ -107,7 +107,11 @@ class TableGenerator:
         body = self._sample(n, context)
         out = pd.DataFrame(index=range(n))
         for i, fk in enumerate(plan.fks):
-            if fk.self_reference or fk.deferred:
+            if fk.deferred:  # filled once its parent exists (it closes a cycle)
+                for col in fk.columns:
+                    out[col] = pd.Series([None] * n, dtype=object)
+                continue
+            if fk.self_reference:
                 continue
             parent = self.made[fk.parent].frame
             if i == plan.primary_fk:

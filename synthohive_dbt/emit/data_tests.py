@@ -1,0 +1,327 @@
+"""The dbt data tests of one synthetic table: structure carried over, fidelity added.
+
+Structure: unique/not_null on primary keys (``synthohive.unique_combination_of_columns``
+for composite ones), relationships between synthetic tables
+(``synthohive.relationships_composite`` for composite FKs), and the real tables'
+``not_null``/``accepted_values``. Fidelity: the ``synthohive.*`` generic tests comparing
+the synthetic table with its REAL relation, with thresholds from ``thresholds``.
+
+Which distribution test a column gets follows what the fitted model learned about it
+(its column codecs): continuous columns get ``ks_distance``; discrete columns with few
+categories get ``tvd``; identifier-like text (many distinct values), UUIDs and all-NULL
+columns get none. Without codecs (a third-party model) the warehouse type decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+from ..relational.plan import TablePlan
+from ..schema import LogicalType
+from ..synth.base import TableModel
+from .files import Quoted
+from .thresholds import NO_COPY, ROW_COUNT_RATIO, Fidelity
+
+NAMESPACE = "synthohive"
+FIDELITY_TAG = "synthohive_fidelity"
+#: a discrete column gets ``tvd`` up to this many categories ...
+MAX_TVD_CATEGORIES = 50
+#: ... and while it has at least this many rows per category (else it names rows)
+MIN_ROWS_PER_CATEGORY = 5
+#: correlation_difference looks at all pairs among this many numeric columns
+MAX_CORRELATION_COLUMNS = 6
+
+_NUMBERS = (LogicalType.INTEGER, LogicalType.NUMERIC, LogicalType.FLOAT)
+_ORDERED = (*_NUMBERS, LogicalType.DATE, LogicalType.TIMESTAMP, LogicalType.TIMESTAMPTZ)
+
+# How generated YAML names a synthetic table: plan -> "source('synthohive', 'x')" etc.
+Naming = Callable[[TablePlan], str]
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    """What the fitted model knows about a column (from its codecs), without data."""
+
+    kind: str  # continuous | discrete | uuid | null
+    n_categories: int = 0
+    null_rate: float = 0.0
+    constant: bool = False
+
+
+def column_profiles(model: TableModel | None) -> dict[str, ColumnProfile]:
+    """Per learned column, the codec facts of the built-in models (empty if unknown)."""
+    if model is None:
+        return {}
+    try:
+        meta, _ = model.state()
+    except Exception:  # noqa: BLE001 - a third-party model: fall back to the types
+        return {}
+    out: dict[str, ColumnProfile] = {}
+    for codec in meta.get("codecs") or ():
+        if not isinstance(codec, Mapping) or "name" not in codec:
+            continue
+        n_cat = len(codec.get("categories") or ())
+        low, high = codec.get("minimum"), codec.get("maximum")
+        constant = (codec.get("kind") == "discrete" and n_cat <= 1) or (
+            codec.get("kind") == "continuous" and low is not None and low == high
+        )
+        out[codec["name"]] = ColumnProfile(
+            kind=str(codec.get("kind")),
+            n_categories=n_cat,
+            null_rate=float(codec.get("null_rate") or 0.0),
+            constant=constant,
+        )
+    return out
+
+
+def model_profiles(relational: Any) -> dict[str, dict[str, ColumnProfile]]:
+    """Column profiles of every fitted table model of a RelationalModel, by table key."""
+    return {key: column_profiles(model) for key, model in relational.models.items()}
+
+
+def table_tests(
+    plan: TablePlan,
+    plans: Mapping[str, TablePlan],
+    naming: Naming,
+    *,
+    fidelity: Fidelity | None,
+    profiles: Mapping[str, ColumnProfile],
+    scale: float = 1.0,
+) -> tuple[dict[str, list[Any]], list[Any]]:
+    """(tests per column name, table-level tests) for one synthetic table."""
+    columns: dict[str, list[Any]] = {name: [] for name, _ in plan.columns}
+    table: list[Any] = []
+    _key_tests(plan, columns, table)
+    _carried_checks(plan, columns)
+    _relationship_tests(plan, plans, naming, columns, table)
+    if fidelity is not None and plan.real_ref:
+        _column_fidelity(plan, plans, naming, fidelity, profiles, columns)
+        table += _table_fidelity(plan, fidelity, profiles, scale)
+    return columns, table
+
+
+# -- structure ---------------------------------------------------------------------------
+
+
+def _key_tests(plan: TablePlan, columns: dict[str, list[Any]], table: list[Any]) -> None:
+    if len(plan.primary_key) == 1:
+        columns[plan.primary_key[0]] += ["unique", "not_null"]
+    elif plan.primary_key:
+        table.append(
+            _test("unique_combination_of_columns", combination_of_columns=list(plan.primary_key))
+        )
+
+
+def _carried_checks(plan: TablePlan, columns: dict[str, list[Any]]) -> None:
+    for col, facts in plan.checks.items():
+        if col not in columns:
+            continue
+        # an ignored column is written as NULL: its not_null cannot hold
+        if facts.get("not_null") and "not_null" not in columns[col] and col not in plan.ignored:
+            columns[col].append("not_null")
+        if facts.get("accepted_values") is not None:
+            values = list(facts["accepted_values"])
+            columns[col].append({"accepted_values": {"arguments": {"values": values}}})
+
+
+def _relationship_tests(
+    plan: TablePlan,
+    plans: Mapping[str, TablePlan],
+    naming: Naming,
+    columns: dict[str, list[Any]],
+    table: list[Any],
+) -> None:
+    for fk in plan.fks:
+        parent = plans.get(fk.parent)
+        if parent is None:
+            continue
+        to = Quoted(naming(parent))
+        if len(fk.columns) == 1:
+            columns[fk.columns[0]].append(
+                {"relationships": {"arguments": {"to": to, "field": fk.parent_columns[0]}}}
+            )
+        else:
+            table.append(
+                _test(
+                    "relationships_composite",
+                    columns=list(fk.columns),
+                    to=to,
+                    fields=list(fk.parent_columns),
+                )
+            )
+
+
+# -- fidelity ----------------------------------------------------------------------------
+
+
+def distribution_test(plan: TablePlan, name: str, profile: ColumnProfile | None) -> str | None:
+    """``ks_distance``, ``tvd`` or None for one modelled column."""
+    logical = plan.column_types[name].logical
+    if name in plan.checks and plan.checks[name].get("accepted_values") is not None:
+        return "tvd"
+    if profile is not None:
+        if profile.kind in ("uuid", "null") or profile.constant:
+            return None
+        if profile.kind == "continuous":
+            return "ks_distance" if logical in _ORDERED else None
+        if profile.kind == "discrete":
+            few = profile.n_categories <= MAX_TVD_CATEGORIES
+            dense = profile.n_categories * MIN_ROWS_PER_CATEGORY <= plan.rows
+            return "tvd" if few and dense else None
+        return None
+    if logical is LogicalType.BOOLEAN:
+        return "tvd"
+    return "ks_distance" if logical in _ORDERED else None
+
+
+def _column_fidelity(
+    plan: TablePlan,
+    plans: Mapping[str, TablePlan],
+    naming: Naming,
+    fidelity: Fidelity,
+    profiles: Mapping[str, ColumnProfile],
+    columns: dict[str, list[Any]],
+) -> None:
+    compare = Quoted(plan.real_ref)
+    for name in plan.model_columns:
+        test = distribution_test(plan, name, profiles.get(name))
+        threshold = fidelity.threshold(test) if test else None
+        if test and threshold is not None:
+            columns[name].append(
+                _fidelity(test, fidelity, compare_model=compare, threshold=threshold)
+            )
+    for name in _nullable_columns(plan, profiles):
+        threshold = fidelity.threshold("null_rate_difference")
+        if threshold is not None:
+            columns[name].append(
+                _fidelity(
+                    "null_rate_difference", fidelity, compare_model=compare, threshold=threshold
+                )
+            )
+    threshold = fidelity.threshold("children_per_parent_distance")
+    for fk in plan.fks:
+        parent = plans.get(fk.parent)
+        if threshold is None or parent is None or len(fk.columns) != 1 or not parent.real_ref:
+            continue
+        columns[fk.columns[0]].append(
+            _fidelity(
+                "children_per_parent_distance",
+                fidelity,
+                parent_model=Quoted(naming(parent)),
+                parent_field=fk.parent_columns[0],
+                compare_model=compare,
+                compare_parent_model=Quoted(parent.real_ref),
+                threshold=threshold,
+            )
+        )
+
+
+def _nullable_columns(plan: TablePlan, profiles: Mapping[str, ColumnProfile]) -> list[str]:
+    """Modelled and FK columns whose real values hold NULLs: their NULL share should match.
+    Without codecs, every column that may be NULL (no not_null declared, none in the
+    catalog)."""
+    fk_nulls = {c: fk.null_rate for fk in plan.fks for c in fk.columns}
+    types = plan.column_types
+    out = []
+    for name in [*plan.model_columns, *fk_nulls]:
+        if name in out or name in plan.primary_key or name in plan.minted:
+            continue
+        if plan.checks.get(name, {}).get("not_null") or not types[name].nullable:
+            continue
+        profile = profiles.get(name)
+        if name in fk_nulls and fk_nulls[name] == 0.0:
+            continue
+        if profile is not None and profile.null_rate == 0.0:
+            continue
+        out.append(name)
+    return out
+
+
+def _table_fidelity(
+    plan: TablePlan, fidelity: Fidelity, profiles: Mapping[str, ColumnProfile], scale: float
+) -> list[Any]:
+    compare = Quoted(plan.real_ref)
+    tests: list[Any] = []
+    numeric = correlation_columns(plan, profiles)
+    threshold = fidelity.threshold("correlation_difference")
+    if len(numeric) >= 2 and threshold is not None:
+        pairs = [(a, b) for a, b in combinations(numeric, 2)]
+        tests.append(
+            _fidelity(
+                "correlation_difference",
+                fidelity,
+                pairs=pairs,
+                compare_model=compare,
+                threshold=threshold,
+            )
+        )
+    if fidelity.row_count_ratio is not None:
+        low, high = fidelity.row_count_ratio
+        tests.append(
+            _fidelity(
+                ROW_COUNT_RATIO,
+                fidelity,
+                compare_model=compare,
+                min_ratio=_round(low * scale),
+                max_ratio=_round(high * scale),
+            )
+        )
+    copied = copy_check_columns(plan, profiles)
+    if fidelity.no_real_row_copied and len(copied) >= 2:
+        tests.append(_fidelity(NO_COPY, fidelity, compare_model=compare, columns=copied))
+    return tests
+
+
+def correlation_columns(plan: TablePlan, profiles: Mapping[str, ColumnProfile]) -> list[str]:
+    """Up to MAX_CORRELATION_COLUMNS numeric, non-constant modelled columns."""
+    types = plan.column_types
+    out = []
+    for name in plan.model_columns:
+        profile = profiles.get(name)
+        if types[name].logical not in _NUMBERS:
+            continue
+        if profile is not None and (
+            profile.kind not in ("continuous", "discrete") or profile.constant
+        ):
+            continue
+        out.append(name)
+    return out[:MAX_CORRELATION_COLUMNS]
+
+
+def copy_check_columns(plan: TablePlan, profiles: Mapping[str, ColumnProfile]) -> list[str]:
+    """Modelled columns a copied real row would repeat (random UUIDs cannot be copied)."""
+    out = []
+    for name in plan.model_columns:
+        profile = profiles.get(name)
+        if plan.column_types[name].logical is LogicalType.UUID:
+            continue
+        if profile is not None and profile.kind in ("uuid", "null"):
+            continue
+        out.append(name)
+    return out
+
+
+def _test(name: str, **arguments: Any) -> dict[str, Any]:
+    return {f"{NAMESPACE}.{name}": {"arguments": arguments}}
+
+
+def _fidelity(name: str, fidelity: Fidelity, **arguments: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {"tags": (FIDELITY_TAG,)}
+    if fidelity.severity != "error":
+        config["severity"] = fidelity.severity
+    return {f"{NAMESPACE}.{name}": {"arguments": arguments, "config": config}}
+
+
+def _round(value: float) -> float:
+    return float(f"{value:.6g}")
+
+
+def column_entries(columns: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """``columns:`` list of a YAML entry, tests under ``data_tests`` where there are any."""
+    return [
+        {"name": name, **({"data_tests": list(tests)} if tests else {})}
+        for name, tests in columns.items()
+    ]

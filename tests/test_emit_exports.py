@@ -1,0 +1,294 @@
+"""Exports: seeds (CSV + YAML) and dbt Python models, and what the Python models run."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from emit_fixtures import P, shop_plans, shop_profiles
+from test_emit import assert_golden
+
+from synthohive_dbt.emit import render
+from synthohive_dbt.emit.exports import export_python_models
+from synthohive_dbt.emit.naming import name_clashes
+from synthohive_dbt.emit.python_models import model_parents, model_source, models_document
+from synthohive_dbt.emit.python_runtime import check_parents, generate_one, sample_table
+from synthohive_dbt.emit.seeds import csv_text, seeds_document, slow_seed_warning
+from synthohive_dbt.emit.thresholds import resolve
+from synthohive_dbt.errors import EmitError, ModelError
+from synthohive_dbt.relational import fit_relational
+from synthohive_dbt.schema import (
+    Column,
+    ColumnType,
+    ForeignKey,
+    LogicalType,
+    Origin,
+    PrimaryKey,
+    SchemaGraph,
+    Table,
+)
+
+INT = ColumnType(LogicalType.INTEGER, "INTEGER")
+TEXT = ColumnType(LogicalType.TEXT, "VARCHAR")
+DEC = ColumnType(LogicalType.NUMERIC, "DECIMAL(10,2)")
+TS = ColumnType(LogicalType.TIMESTAMP, "TIMESTAMP")
+ORIGIN = Origin("test", "fixture")
+
+
+def fidelity():
+    plans, _ = shop_plans()
+    return resolve({}, {p.name: {} for p in plans.values()})
+
+
+# -- seeds ---------------------------------------------------------------------------------
+
+
+def test_seeds_yaml_golden():
+    plans, order = shop_plans()
+    doc = seeds_document(plans, order, fidelity=fidelity(), profiles=shop_profiles())
+    text = render(doc)
+    assert_golden("seeds_shop.yml", text)
+    assert 'amount: "numeric(10,2)"' in text  # parenthesised types are quoted
+    assert "to: \"ref('synth_customers')\"" in text
+
+
+def test_csv_is_what_dbt_seed_reads():
+    frame = pd.DataFrame(
+        {
+            "id": pd.array([1, None, 3], dtype="Int64"),
+            "flag": pd.array([True, False, None], dtype="boolean"),
+            "day": pd.to_datetime(["2024-01-02", None, "2024-03-04"]),
+            "at": pd.to_datetime(["2024-01-02 03:04:05", "2024-01-02 00:00:00", None]),
+            "at_tz": pd.to_datetime(["2024-01-02 03:04:05.25", None, None], utc=True),
+            "amount": [1.5, np.nan, 2.25],
+            "name": pd.array(["a,b", None, ""], dtype="string"),
+        }
+    )
+    types = {
+        "id": ColumnType(LogicalType.INTEGER, "integer"),
+        "flag": ColumnType(LogicalType.BOOLEAN, "boolean"),
+        "day": ColumnType(LogicalType.DATE, "date"),
+        "at": ColumnType(LogicalType.TIMESTAMP, "timestamp"),
+        "at_tz": ColumnType(LogicalType.TIMESTAMPTZ, "timestamptz"),
+        "amount": ColumnType(LogicalType.FLOAT, "double"),
+        "name": ColumnType(LogicalType.TEXT, "text"),
+    }
+    assert csv_text(frame, types).splitlines() == [
+        "id,flag,day,at,at_tz,amount,name",
+        '1,true,2024-01-02,2024-01-02 03:04:05,2024-01-02 03:04:05.250000+00:00,1.5,"a,b"',
+        ",false,,2024-01-02 00:00:00,,,",
+        "3,,2024-03-04,,,2.25,",  # CSV has no empty string: dbt seed reads NULL
+    ]
+
+
+def test_slow_seed_warning_above_ten_thousand_rows():
+    plans, order = shop_plans()
+    assert slow_seed_warning({order[0]: 100}, plans) is None
+    warning = slow_seed_warning({order[0]: 6000, order[1]: 6000}, plans)
+    assert "12000 rows" in warning and "1.4 ms" in warning
+
+
+def test_name_clashes_with_user_nodes(tmp_path):
+    node = SimpleNamespace(
+        resource_type="model",
+        name="synth_orders",
+        package_name="shop",
+        original_file_path="models/synth_orders.sql",
+    )
+    manifest = SimpleNamespace(nodes={"model.shop.synth_orders": node})
+    planned = {"synth_orders": tmp_path / "models" / "synthohive" / "synth_orders.py"}
+    problems = name_clashes(manifest, planned, tmp_path, "shop")
+    assert len(problems) == 1 and "models/synth_orders.sql" in problems[0]
+    node.original_file_path = "models/synthohive/synth_orders.py"  # our own earlier output
+    assert name_clashes(manifest, planned, tmp_path, "shop") == []
+
+
+# -- python models -------------------------------------------------------------------------
+
+
+def test_python_model_golden():
+    plans, _ = shop_plans()
+    text = model_source(
+        plans[P + "orders"],
+        plans,
+        artifacts="/work/project/target/synthohive",
+        seed=7,
+        scale=1.5,
+        select="path:models/synthohive",
+    )
+    assert_golden("synth_orders.py", text)
+    compile(text, "synth_orders.py", "exec")
+
+
+def test_python_models_ref_parents_but_not_themselves():
+    plans, _ = shop_plans()
+    assert model_parents(plans[P + "employees"]) == []  # self-reference: no ref
+    assert model_parents(plans[P + "shipments"]) == [P + "order_lines"]
+
+
+def test_models_yaml_golden():
+    plans, order = shop_plans()
+    doc = models_document(plans, order, fidelity=fidelity(), profiles=shop_profiles())
+    assert_golden("models_shop.yml", render(doc))
+
+
+def test_python_models_need_duckdb(tmp_path):
+    project = SimpleNamespace(adapter_type="postgres", target_name="pg")
+    with pytest.raises(EmitError, match="DuckDB"):
+        export_python_models(project, SimpleNamespace(), artifacts=tmp_path)
+
+
+# -- the runtime the Python models call --------------------------------------------------------
+
+
+def _table(key, columns, pk=None):
+    return Table(
+        key,
+        key.split(".")[-1],
+        "source",
+        None,
+        "raw",
+        key.split(".")[-1],
+        columns=tuple(columns),
+        primary_key=PrimaryKey(tuple(pk), ORIGIN) if pk else None,
+        source_name="raw",
+    )
+
+
+def _fit(cycle: bool):
+    """stores <- orders; depts <- emps, emps.manager_id -> emps (a hierarchy); with
+    ``cycle`` also depts.head_id -> emps, a nullable FK that closes a cycle (deferred)."""
+    rng = np.random.default_rng(0)
+    stores = pd.DataFrame(
+        {"store_id": pd.array(range(1, 9), dtype="Int64"), "city": list("abcdabcd")}
+    ).astype({"city": "string"})
+    n = 200
+    orders = pd.DataFrame(
+        {
+            "order_id": pd.array(range(1, n + 1), dtype="Int64"),
+            "store_id": pd.array(rng.integers(1, 9, n), dtype="Int64"),
+            "amount": np.round(rng.gamma(2.0, 10.0, n), 2),
+            "at": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10**6, n), "s"),
+        }
+    )
+    depts = pd.DataFrame(
+        {"dept_id": pd.array(range(1, 5), dtype="Int64"), "head_id": pd.array([1, 2, None, 4])}
+    ).astype({"head_id": "Int64"})
+    managers = [None] + [int(m) for m in rng.integers(1, np.arange(2, 41))]
+    emps = pd.DataFrame(
+        {
+            "emp_id": pd.array(range(1, 41), dtype="Int64"),
+            "dept_id": pd.array(rng.integers(1, 5, 40), dtype="Int64"),
+            "manager_id": pd.array(managers, dtype="Int64"),
+            "salary": rng.normal(50.0, 5.0, 40),
+        }
+    )
+    key = "source.p.raw."
+    dept_columns = [Column("dept_id", type=INT, unique=True, not_null=True)]
+    dept_columns += [Column("head_id", type=INT)] if cycle else []
+    tables = {
+        key + "stores": _table(
+            key + "stores",
+            [Column("store_id", type=INT, unique=True, not_null=True), Column("city", type=TEXT)],
+            ["store_id"],
+        ),
+        key + "orders": _table(
+            key + "orders",
+            [
+                Column("order_id", type=INT, unique=True, not_null=True),
+                Column("store_id", type=INT, not_null=True),
+                Column("amount", type=DEC),
+                Column("at", type=TS),
+            ],
+            ["order_id"],
+        ),
+        key + "depts": _table(key + "depts", dept_columns, ["dept_id"]),
+        key + "emps": _table(
+            key + "emps",
+            [
+                Column("emp_id", type=INT, unique=True, not_null=True),
+                Column("dept_id", type=INT, not_null=True),
+                Column("manager_id", type=INT),
+                Column("salary", type=ColumnType(LogicalType.FLOAT, "DOUBLE")),
+            ],
+            ["emp_id"],
+        ),
+    }
+    fks = (
+        ForeignKey(key + "orders", ("store_id",), key + "stores", ("store_id",), ORIGIN),
+        ForeignKey(key + "emps", ("dept_id",), key + "depts", ("dept_id",), ORIGIN),
+        ForeignKey(key + "emps", ("manager_id",), key + "emps", ("emp_id",), ORIGIN),
+    )
+    deferred = ()
+    if cycle:
+        deferred = (ForeignKey(key + "depts", ("head_id",), key + "emps", ("emp_id",), ORIGIN),)
+    else:
+        depts = depts.drop(columns=["head_id"])
+    order = (key + "stores", key + "orders", key + "depts", key + "emps")
+    graph = SchemaGraph(tables, fks, order, deferred=deferred)
+    frames = {key + "stores": stores, key + "orders": orders, key + "depts": depts}
+    frames[key + "emps"] = emps
+    return fit_relational(graph, frames, model="copula", seed=0)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return _fit(cycle=False)
+
+
+def test_generate_one_matches_the_whole_generation(fitted):
+    whole = {plan.key: frame for plan, frame in fitted.generate(seed=3, scale=1.5)}
+    for key in fitted.order:
+        mine, _ = generate_one(fitted, key, seed=3, scale=1.5)
+        pd.testing.assert_frame_equal(mine, whole[key])
+
+
+def test_sample_table_casts_to_the_real_types(fitted, tmp_path):
+    fitted.save(tmp_path / "artifacts")
+    con = duckdb.connect()
+    key = "source.p.raw."
+    stores = sample_table(con, str(tmp_path / "artifacts"), key + "stores", {}, seed=1)
+    con.register("stores_view", stores)  # as dbt-duckdb materialises a returned relation
+    con.execute("create table synth_stores as select * from stores_view")
+    parents = {key + "stores": con.table("synth_stores")}
+    orders = sample_table(con, str(tmp_path / "artifacts"), key + "orders", parents, seed=1)
+    assert dict(zip(orders.columns, map(str, orders.types), strict=True)) == {
+        "order_id": "INTEGER",
+        "store_id": "INTEGER",
+        "amount": "DECIMAL(10,2)",
+        "at": "TIMESTAMP",
+    }
+    orphans = con.sql(
+        "select count(*) from orders o left join synth_stores s using (store_id) "
+        "where s.store_id is null"
+    ).fetchall()[0][0]
+    assert orphans == 0
+    # a parent built at another scale: its keys are not the regenerated ones
+    with pytest.raises(ModelError, match="not made from these artifacts"):
+        sample_table(con, str(tmp_path / "artifacts"), key + "orders", parents, scale=2.0)
+
+
+def test_generate_one_with_a_cycle_closing_fk():
+    fitted = _fit(cycle=True)
+    whole = {plan.key: frame for plan, frame in fitted.generate(seed=3)}
+    for key in fitted.order:
+        mine, _ = generate_one(fitted, key, seed=3, scale=1.0)
+        pd.testing.assert_frame_equal(mine, whole[key])
+
+
+def test_check_parents_accepts_the_same_rows_in_any_order(fitted):
+    key = "source.p.raw."
+    frame, made = generate_one(fitted, key + "orders", seed=0, scale=1.0)
+    built = {key + "stores": made[key + "stores"].iloc[::-1].reset_index(drop=True)}
+    check_parents(fitted.plans[key + "orders"], fitted.plans, built, made)
+    assert len(frame) > 0
+
+
+def test_missing_artifacts_are_one_clear_error(tmp_path):
+    from synthohive_dbt.errors import ArtifactError
+
+    with pytest.raises(ArtifactError, match="synthohive fit"):
+        sample_table(duckdb.connect(), str(tmp_path / "none"), "x", {})

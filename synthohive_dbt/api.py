@@ -105,7 +105,7 @@ def default_artifacts(project: Project) -> Path:
 def fit(
     opts: ProjectOptions,
     *,
-    model: str = "copula",
+    model: str = "ctgan",
     options: ModelOptions | None = None,
     seed: int = 0,
     artifacts: Path | None = None,

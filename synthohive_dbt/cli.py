@@ -65,7 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fit", help="train models on the real tables and save artifacts")
     _project_args(p)
-    p.add_argument("--model", default="copula", choices=available_models())
+    p.add_argument(
+        "--model",
+        default="ctgan",
+        choices=available_models(),
+        help="ctgan (default): our CTGAN; copula: a fast Gaussian copula",
+    )
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)

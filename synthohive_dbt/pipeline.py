@@ -32,7 +32,7 @@ def fit_graph(
     graph: SchemaGraph,
     wh: Warehouse,
     *,
-    model: str = "copula",
+    model: str = "ctgan",
     options: ModelOptions | None = None,
     seed: int = 0,
     reporter: Reporter = SILENT,

@@ -68,7 +68,7 @@ def synthohive(project: Path, *args: str, target: str) -> int:
 def run_end_to_end(project: Path, target: str, schema: str, capsys) -> None:
     assert dbt(project, "deps", target=target).success
     assert dbt(project, "seed", target=target).success
-    assert synthohive(project, "fit", "--seed", "1", target=target) == 0
+    assert synthohive(project, "fit", "--model", "copula", "--seed", "1", target=target) == 0
     assert synthohive(project, "generate", "--schema", schema, "--seed", "2", target=target) == 0
     out = capsys.readouterr().out
     assert "generated 11 tables" in out
@@ -225,7 +225,12 @@ def test_validation_problems_reported_together_nothing_written(seeded_duckdb, tm
 
 
 def test_refuses_to_write_into_real_schema(seeded_duckdb, capsys):
-    assert synthohive(seeded_duckdb, "fit", "--select", "source:ops", target="duckdb") == 0
+    assert (
+        synthohive(
+            seeded_duckdb, "fit", "--model", "copula", "--select", "source:ops", target="duckdb"
+        )
+        == 0
+    )
     code = synthohive(seeded_duckdb, "generate", "--schema", "main_ops", target="duckdb")
     assert code != 0
     assert "main_ops" in capsys.readouterr().err
@@ -257,7 +262,7 @@ def fitted_base(tmp_path_factory):
         project = copy_project(base)
         assert dbt(project, "deps", target="duckdb").success
         assert dbt(project, "seed", target="duckdb").success
-        assert synthohive(project, "fit", "--seed", "1", target="duckdb") == 0
+        assert synthohive(project, "fit", "--model", "copula", "--seed", "1", target="duckdb") == 0
     con = duckdb.connect(str(base / "it.duckdb"))
     try:  # fold the write-ahead log into the file, so that a copy of the file is complete
         con.execute("force checkpoint")
@@ -433,3 +438,24 @@ def test_project_without_a_profile_is_one_clean_error(tmp_path, monkeypatch, cap
     assert code == 1
     assert err.startswith("error: No profiles.yml found") and "--profiles-dir" in err
     assert "Traceback" not in err and "internal error" not in err
+
+
+def test_ctgan_is_the_default_model_end_to_end(seeded_duckdb, capsys):
+    """`synthohive fit` without --model trains CTGAN; generate + dbt test still pass."""
+    ops = ["--select", "source:ops"]
+    assert synthohive(seeded_duckdb, "fit", *ops, "--epochs", "2", target="duckdb") == 0
+    assert "with ctgan" in capsys.readouterr().out
+    plan = seeded_duckdb / "target" / "synthohive" / "plan.json"
+    assert '"model": "ctgan"' in plan.read_text()
+    assert synthohive(seeded_duckdb, "generate", *ops, "--seed", "3", target="duckdb") == 0
+    result = dbt(
+        seeded_duckdb,
+        "test",
+        "--select",
+        "source:synthohive",
+        "--exclude",
+        "tag:synthohive_fidelity",
+        target="duckdb",
+    )
+    failing = [r.node.name for r in result.result if str(r.status) != "pass"]
+    assert result.success, f"failing structural tests: {failing}"

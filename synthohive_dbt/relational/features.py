@@ -125,7 +125,8 @@ def _encode_feature(feature: Feature, series: pd.Series) -> np.ndarray:
         .where(series.notna(), None)
         .map(lambda v: None if v is None else str(v))
     )
-    codes = pd.Categorical(text, categories=list(feature.categories)).codes
+    known = text.where(text.isin(feature.categories), None)
+    codes = pd.Categorical(known, categories=list(feature.categories)).codes
     out = np.zeros((n, len(feature.categories) + 1))
     out[np.arange(n), np.where(codes < 0, len(feature.categories), codes)] = 1.0
     return out

@@ -75,48 +75,21 @@ class CTGANModel(TableModel):
         columns = list(columns)
         _check_frame(frame, columns, table)
         ctx = _check_context(context, len(frame), None, table)
-        codecs = fit_codecs(frame, columns)
-        values = [codec.encode(frame[col.name]) for codec, col in zip(codecs, columns, strict=True)]
-        c = self.config
-        transformer = DataTransformer.fit(
-            values,
-            codecs,
-            [col.not_null for col in columns],
-            rng,
-            max_components=c.max_vgm_components,
-            subsample=c.vgm_subsample,
-            weight_threshold=c.vgm_weight_threshold,
-        )
-        self.device, self._codecs, self._transformer = device, codecs, transformer
-        self._context_dim = 0 if ctx is None else ctx.shape[1]
+        if ctx is not None and ctx.shape[1] == 0:
+            ctx = None  # a zero-width context carries nothing
+        values = self._fit_transformer(frame, columns, rng)
+        transformer, c = self._transformer, self.config
+        self.device, self._context_dim = device, 0 if ctx is None else ctx.shape[1]
         reporter.event(
-            "fit_start",
-            table=table,
-            rows=len(frame),
-            columns=len(columns),
-            modelled=len(transformer.spans),
-            width=transformer.width,
-            epochs=c.epochs,
+            "fit_start", table=table, rows=len(frame), columns=len(columns),
+            modelled=len(transformer.spans), width=transformer.width, epochs=c.epochs,
             device=str(device),
-        )
-        if not transformer.trainable:
-            self._generator = self._sampler = None
-            self.training = {
-                "epochs_run": 0,
-                "best_epoch": 0,
-                "best_score": None,
-                "stopped_early": False,
-                "history": [],
-            }
-            reporter.event(
-                "fit_done",
-                table=table,
-                epochs_run=0,
-                best_epoch=0,
-                best_score=None,
-                stopped_early=False,
-                seconds=0.0,
-            )
+        )  # fmt: skip
+        self._generator = self._sampler = None
+        self.training = {"epochs_run": 0, "best_epoch": 0, "best_score": None,
+                         "stopped_early": False, "history": []}  # fmt: skip
+        if not transformer.trainable:  # every column constant or passed through
+            reporter.event("fit_done", table=table, seconds=0.0, **self.training)
             return
         train_idx, hold_idx = _split(len(frame), c.validation_rows, rng)
         rows = transformer.transform([v[train_idx] for v in values], rng)
@@ -134,6 +107,21 @@ class CTGANModel(TableModel):
             "stopped_early": result.stopped_early,
             "history": result.history,
         }
+
+    def _fit_transformer(
+        self, frame: pd.DataFrame, columns: list[Column], rng: np.random.Generator
+    ) -> list[np.ndarray]:
+        """Fit codecs and the data transformer; return the codec values of every column."""
+        codecs = fit_codecs(frame, columns)
+        values = [codec.encode(frame[col.name]) for codec, col in zip(codecs, columns, strict=True)]
+        c = self.config
+        self._codecs = codecs
+        self._transformer = DataTransformer.fit(
+            values, codecs, [col.not_null for col in columns], rng,
+            max_components=c.max_vgm_components, subsample=c.vgm_subsample,
+            weight_threshold=c.vgm_weight_threshold,
+        )  # fmt: skip
+        return values
 
     # -- sample -----------------------------------------------------------------------
     def sample(

@@ -2,9 +2,11 @@
 
 Differences from the reference loop that matter for speed, none for the objective: the
 fake batch of the critic step is generated without autograd (the reference back-propagates
-into the generator and throws the gradients away), the critic scores real, fake and
-interpolated rows in one call, the penalty and the Wasserstein loss share one backward
-pass, and the critic's weights take no gradients during the generator step.
+into the generator and throws the gradients away), the critic scores real and fake rows in
+one call, the penalty and the Wasserstein loss share one backward pass, the critic's
+weights take no gradients during the generator step, the condition enters the generator as
+a weight lookup instead of a one-hot product, batches are gathered from compact index
+tensors on the device, and Adam runs as one fused kernel.
 """
 
 from __future__ import annotations

@@ -64,7 +64,9 @@ def fit_mixture(
     keep = weights > weight_threshold
     if not keep.any():
         keep = weights == weights.max()
-    means = post.means[keep] * scale + center
+    # report each kept component's own mean (the posterior mean is shrunk towards the
+    # prior; for spikes such as integer values the data mean is exact)
+    means = post.xbar[keep] * scale + center
     stds = np.sqrt(post.variances[keep]) * scale
     stds = np.maximum(stds, _std_floor(means))
     w = weights[keep]
@@ -103,6 +105,7 @@ class _Posterior:
     """
 
     counts: np.ndarray
+    xbar: np.ndarray  # responsibility-weighted data mean
     g1: np.ndarray
     g2: np.ndarray
     means: np.ndarray  # m_k
@@ -124,6 +127,7 @@ class _Posterior:
         beta = beta0 + counts
         return cls(
             counts=counts,
+            xbar=xbar,
             g1=1.0 + counts,
             g2=concentration + tail,
             means=counts * xbar / beta,

@@ -1,0 +1,319 @@
+"""CTGANModel: fit/sample, constraints, context, events, checkpoints, artifacts, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from synthohive_dbt.errors import ArtifactError, DataError, ModelError
+from synthohive_dbt.progress import EventLog, Reporter
+from synthohive_dbt.schema import Column, ColumnType, LogicalType
+from synthohive_dbt.synth.base import ModelOptions, get_model_class, load_model
+from synthohive_dbt.synth.ctgan import CTGANModel
+from synthohive_dbt.synth.ctgan import train as train_mod
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = {"embedding_dim": 8, "generator_dim": [32, 32], "discriminator_dim": [32], "pac": 2}
+
+
+def tiny(epochs: int = 2, batch_size: int = 50, device: str = "cpu", **extra) -> ModelOptions:
+    return ModelOptions(epochs, batch_size, device, extra={**TINY, **extra})
+
+
+def mixed_frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    seconds = 1.7e9 + rng.integers(0, 10_000_000, n)
+    return pd.DataFrame(
+        {
+            "amount": np.where(rng.random(n) < 0.4, rng.normal(-5, 1, n), rng.normal(20, 2, n)),
+            "qty": rng.integers(0, 100, n),
+            "status": rng.choice(["new", "paid", "shipped"], n, p=[0.5, 0.3, 0.2]),
+            "flag": rng.random(n) < 0.3,
+            "score": np.where(rng.random(n) < 0.2, np.nan, rng.random(n)),
+            "created": pd.to_datetime(seconds, unit="s", utc=True).tz_convert("Europe/Berlin"),
+        }
+    )
+
+
+def columns_of(frame: pd.DataFrame, **facts) -> list[Column]:
+    return [Column(c, **facts.get(c, {})) for c in frame.columns]
+
+
+def fit(frame, columns=None, context=None, seed=0, reporter=None, **opts) -> CTGANModel:
+    model = CTGANModel(tiny(**opts))
+    model.fit(
+        frame,
+        columns or columns_of(frame),
+        context,
+        rng=np.random.default_rng(seed),
+        reporter=reporter or Reporter(),
+        table="t",
+    )
+    return model
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny networks on a shared 2-core machine: threads only add synchronisation."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def fitted(one_thread) -> tuple[pd.DataFrame, CTGANModel]:
+    frame = mixed_frame()
+    return frame, fit(frame)
+
+
+def test_registry_names_ctgan():
+    assert get_model_class("ctgan") is CTGANModel
+
+
+def test_sample_has_the_fitted_columns_and_dtypes(fitted):
+    frame, model = fitted
+    out = model.sample(123, rng=np.random.default_rng(1))
+    assert list(out.columns) == list(frame.columns) and len(out) == 123
+    assert out["qty"].dtype == np.int64 and out["flag"].dtype == bool
+    assert out["amount"].dtype == np.float64 and out["score"].isna().any()
+    assert str(out["created"].dtype) == str(frame["created"].dtype)  # tz kept
+    assert set(out["status"]) <= {"new", "paid", "shipped"}
+    assert model.sample(0, rng=np.random.default_rng(1)).shape == (0, 6)
+
+
+def test_same_seed_same_sample_and_state_round_trip(fitted, tmp_path):
+    _, model = fitted
+    a = model.sample(200, rng=np.random.default_rng(7))
+    b = model.sample(200, rng=np.random.default_rng(7))
+    pd.testing.assert_frame_equal(a, b)
+    model.save(tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    assert isinstance(loaded, CTGANModel)
+    pd.testing.assert_frame_equal(loaded.sample(200, rng=np.random.default_rng(7)), a)
+    doc = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert doc["model"] == "ctgan" and doc["meta"]["state_version"] == 1
+    assert {"numpy", "synthohive_dbt"} <= set(doc["versions"])
+    assert doc["meta"]["config"]["generator_dim"] == [32, 32]
+    tensors = np.load(tmp_path / "m" / "tensors.npz", allow_pickle=False)
+    assert "generator.out.weight" in tensors.files
+
+
+def test_values_respect_column_facts():
+    rng = np.random.default_rng(3)
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "tier": rng.choice(["gold", "silver", None], n),
+            "pct": rng.uniform(0, 100, n),
+            "units": np.where(rng.random(n) < 0.1, np.nan, rng.integers(1, 500, n)),
+        }
+    )
+    facts = {
+        "tier": {"not_null": True, "accepted_values": ("gold", "silver", "bronze")},
+        "pct": {"accepted_range": (10.0, 90.0)},
+        "units": {"not_null": True, "type": ColumnType(LogicalType.INTEGER, "integer")},
+    }
+    model = fit(frame, columns_of(frame, **facts), epochs=1)
+    out = model.sample(2000, rng=np.random.default_rng(4))
+    assert out["tier"].notna().all() and set(out["tier"]) <= {"gold", "silver"}
+    assert out["pct"].between(10.0, 90.0).all()
+    units = out["units"].to_numpy(dtype=float)
+    assert not np.isnan(units).any()
+    assert np.all(units == np.round(units)) and units.min() >= 1 and units.max() <= 499
+
+
+def test_context_conditions_the_output():
+    rng = np.random.default_rng(5)
+    n = 600
+    ctx = rng.integers(0, 2, n).astype(np.float32)[:, None]
+    frame = pd.DataFrame(
+        {
+            "value": np.where(ctx[:, 0] > 0, 50.0, 0.0) + rng.normal(0, 1, n),
+            "kind": np.where(ctx[:, 0] > 0, "big", "small"),
+        }
+    )
+    model = fit(
+        frame, context=ctx, epochs=30, batch_size=100, generator_dim=[64, 64],
+        discriminator_dim=[64, 64], lr=1e-3, dropout=0.0,
+    )  # fmt: skip
+    zeros = model.sample(400, np.zeros((400, 1), np.float32), rng=np.random.default_rng(1))
+    ones = model.sample(400, np.ones((400, 1), np.float32), rng=np.random.default_rng(1))
+    assert ones["value"].mean() - zeros["value"].mean() > 15
+    assert (ones["kind"] == "big").mean() > (zeros["kind"] == "big").mean() + 0.3
+    with pytest.raises(ModelError, match="1-wide context"):
+        model.sample(5, rng=np.random.default_rng(1))
+    with pytest.raises(ModelError, match="2 columns"):
+        model.sample(5, np.zeros((5, 2)), rng=np.random.default_rng(1))
+    with pytest.raises(ModelError, match="NaN or infinite"):
+        model.sample(1, np.array([[np.nan]]), rng=np.random.default_rng(1))
+
+
+def test_progress_events_and_quiet_by_default():
+    log = EventLog()
+    fit(mixed_frame(200), reporter=Reporter(log), epochs=3)
+    names = [e.name for e in log.events]
+    assert names[0] == "fit_start" and names[-1] == "fit_done"
+    epochs = log.named("epoch")
+    assert [e.fields["epoch"] for e in epochs] == [1, 2, 3]
+    assert {"table", "epochs", "loss_g", "loss_d", "rows_per_s", "eta_s"} <= set(epochs[0].fields)
+    assert epochs[-1].fields["eta_s"] == 0
+    scores = [e.fields["score"] for e in log.named("validation")]
+    assert len(scores) == 3 and all(0 <= s <= 1 for s in scores)
+    assert log.named("fit_done")[0].fields["best_epoch"] == int(np.argmax(scores)) + 1
+
+
+def test_saved_weights_are_from_the_best_validation_epoch(monkeypatch):
+    scores = iter([0.2, 0.9, 0.5, 0.4])
+    monkeypatch.setattr(train_mod.Trainer, "validate", lambda self, holdout: next(scores))
+    snapshots = {}
+    trainers = []
+    original_init = train_mod.Trainer.__init__
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        trainers.append(self)
+
+    def listen(evt):
+        if evt.name == "validation":
+            state = trainers[0].generator.state_dict()
+            snapshots[evt.fields["epoch"]] = {k: v.clone() for k, v in state.items()}
+
+    monkeypatch.setattr(train_mod.Trainer, "__init__", init)
+    model = fit(mixed_frame(200), reporter=Reporter(listen), epochs=4)
+    assert model.training["best_epoch"] == 2 and model.training["best_score"] == 0.9
+    final = model._generator.state_dict()
+    assert all(torch.equal(final[k], snapshots[2][k]) for k in final)
+    assert not all(torch.equal(final[k], snapshots[4][k]) for k in final)
+
+
+def test_early_stopping_after_patience_validations(monkeypatch):
+    scores = iter([0.5, 0.4, 0.3, 0.2, 0.1, 0.0])
+    monkeypatch.setattr(train_mod.Trainer, "validate", lambda self, holdout: next(scores))
+    log = EventLog()
+    model = fit(mixed_frame(200), reporter=Reporter(log), epochs=6, patience=2)
+    done = log.named("fit_done")[0].fields
+    assert done["stopped_early"] and done["epochs_run"] == 3 and done["best_epoch"] == 1
+    assert len(log.named("epoch")) == 3 and model.training["stopped_early"]
+
+
+def test_determinism_and_fresh_process_load(tmp_path):
+    """Same data and seed: bit-identical samples in two processes; the second process
+    first loads the first one's artifact, before it has any training data."""
+    script = textwrap.dedent(
+        f"""
+        import sys, numpy as np, torch
+        torch.set_num_threads(1)
+        from synthohive_dbt.synth.base import load_model
+        out = sys.argv[1]
+        if len(sys.argv) > 2:
+            loaded = load_model(sys.argv[2])
+            loaded.sample(300, rng=np.random.default_rng(5)).to_parquet(out + "_loaded.parquet")
+        sys.path.insert(0, {str(ROOT / "tests")!r})
+        from test_ctgan import fit, mixed_frame
+        model = fit(mixed_frame(), seed=11)
+        model.save(out + "_model")
+        model.sample(300, rng=np.random.default_rng(5)).to_parquet(out + ".parquet")
+        """
+    )
+
+    def run(*args):
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        proc = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, env=env)
+        assert proc.returncode == 0, proc.stderr.decode()[-3000:]
+
+    run(str(tmp_path / "a"))
+    run(str(tmp_path / "b"), str(tmp_path / "a_model"))
+    a = (tmp_path / "a.parquet").read_bytes()
+    assert a == (tmp_path / "b.parquet").read_bytes()
+    assert a == (tmp_path / "b_loaded.parquet").read_bytes()
+
+
+def test_incompatible_artifacts_are_refused(fitted, tmp_path):
+    _, model = fitted
+    model.save(tmp_path / "m")
+    doc_path = tmp_path / "m" / "model.json"
+    doc = json.loads(doc_path.read_text())
+    doc["meta"]["state_version"] = 99
+    doc_path.write_text(json.dumps(doc))
+    with pytest.raises(ArtifactError, match="state_version 99.*refit"):
+        load_model(tmp_path / "m")
+    doc["meta"]["state_version"], doc["format_version"] = 1, 0
+    doc_path.write_text(json.dumps(doc))
+    with pytest.raises(ArtifactError, match="format_version"):
+        load_model(tmp_path / "m")
+    meta, tensors = model.state()
+    tensors = {k: v for k, v in tensors.items() if not k.endswith("out.bias")}
+    with pytest.raises(ArtifactError, match="do not match"):
+        CTGANModel.from_state(meta, tensors)
+
+
+# -- bad input ----------------------------------------------------------------------------
+def test_all_null_column_is_sampled_as_null():
+    frame = mixed_frame(200)
+    frame["empty"] = None
+    out = fit(frame, epochs=1).sample(50, rng=np.random.default_rng(0))
+    assert out["empty"].isna().all()
+
+
+def test_single_row_table_samples_copies_of_its_row():
+    frame = mixed_frame(1).drop(columns=["score"])
+    log = EventLog()
+    model = fit(frame, reporter=Reporter(log))
+    assert log.named("fit_done")[0].fields["epochs_run"] == 0
+    out = model.sample(3, rng=np.random.default_rng(0))
+    for name in frame.columns:
+        assert (out[name] == frame[name].iloc[0]).all(), name
+
+
+def test_mixed_types_and_infinities_are_data_errors():
+    frame = pd.DataFrame({"n": [*range(40), "two", 3.5]})
+    integer = ColumnType(LogicalType.INTEGER, "integer")
+    with pytest.raises(DataError, match="'n' mixes numbers and text"):
+        fit(frame, [Column("n", type=integer)])
+    frame = pd.DataFrame({"x": [1.0, np.inf, 2.0] * 10})
+    with pytest.raises(DataError, match="'x' holds infinite values"):
+        fit(frame)
+
+
+def test_nan_is_null_and_mixed_object_column_is_categorical():
+    frame = pd.DataFrame({"x": [1.0, np.nan, 2.5, 4.0] * 30, "o": [1, "a", 2.5, None] * 30})
+    out = fit(frame, epochs=1).sample(400, rng=np.random.default_rng(0))
+    assert 0.05 < out["x"].isna().mean() < 0.6
+    assert set(out["o"].dropna()) <= {1, "a", 2.5}
+
+
+def test_empty_table_missing_column_and_bad_options():
+    frame = mixed_frame(10)
+    with pytest.raises(DataError, match="no rows"):
+        fit(frame.iloc[:0])
+    with pytest.raises(DataError, match="lacks column"):
+        fit(frame, [Column("nope")])
+    with pytest.raises(ModelError, match="unknown ctgan option.*'epoch'"):
+        CTGANModel(ModelOptions(extra={"epoch": 3}))
+    with pytest.raises(ModelError, match="not a multiple of pac"):
+        CTGANModel(ModelOptions(batch_size=55, extra={"pac": 10}))
+    with pytest.raises(ModelError, match=r"context must have shape \(10, k\)"):
+        fit(frame, context=np.zeros((9, 1)))
+
+
+def test_per_table_overrides_reach_the_config():
+    base = ModelOptions(epochs=300, batch_size=500)
+    options = base.with_overrides({"epochs": 4, "pac": 5, "patience": 3})
+    config = CTGANModel(options).config
+    assert (config.epochs, config.batch_size, config.pac, config.patience) == (4, 500, 5, 3)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error without CUDA")
+def test_cuda_without_cuda_is_a_clear_error():
+    with pytest.raises(ModelError, match="CUDA is not available"):
+        fit(mixed_frame(20), device="cuda")

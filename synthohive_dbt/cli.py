@@ -156,8 +156,9 @@ class ProgressPrinter:
             text = f"[{self._t()}] {f['stage']}: {f.get('tables', '')} tables"
         elif evt.name == "table_read":
             text = f"[{self._t()}]   read {f['table']}: {f['rows']} rows"
-        elif evt.name == "fit_start":
-            text = f"[{self._t()}]   fit {f['table']} ({f['rows']} rows, {f['model']})"
+        elif evt.name == "fit_start" and "model" in f:  # the engine's; models emit their own
+            rows = f.get("rows", "?")
+            text = f"[{self._t()}]   fit {f.get('table', '')} ({rows} rows, {f['model']})"
         elif evt.name == "epoch":
             text = (
                 f"[{self._t()}]     {f.get('table', '')} epoch {f['epoch']}/{f['epochs']}"
@@ -166,7 +167,10 @@ class ProgressPrinter:
                 f" {f.get('rows_per_s', 0):.0f} rows/s eta {f.get('eta_s', 0):.0f}s"
             )
         elif evt.name == "validation":
-            text = f"[{self._t()}]     validation score {f['score']:.3f} (best {f['best']:.3f})"
+            best = f.get("best_score", f.get("best", float("nan")))
+            text = f"[{self._t()}]     validation score {f.get('score', float('nan')):.3f}" + (
+                f" (best {best:.3f})" if isinstance(best, float) else ""
+            )
         elif evt.name == "table_generated":
             text = f"[{self._t()}]   generated {f['table']}: {f['rows']} rows"
         if text:

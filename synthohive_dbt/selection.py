@@ -76,7 +76,7 @@ def _select(
     else:
         resource_types, terms = ("source",), [f"package:{root_project}"]
 
-    ids = lister(resource_types, terms, exclude)
+    ids = tuple(i for i in lister(resource_types, terms, exclude) if not _generated(manifest, i))
     if ids:
         return ids
     if select:
@@ -94,6 +94,17 @@ def _select(
         f"Project '{root_project}' declares no sources, so there is nothing to select by "
         "default; pass --select (e.g. --select 'source:*' or a model name)."
     )
+
+
+def _generated(manifest: Any, unique_id: str) -> bool:
+    """Nodes synthohive generated (the `synthohive` source, exported seeds and models) are
+    synthetic data themselves: never selected as real tables."""
+    node = manifest.sources.get(unique_id) or manifest.nodes.get(unique_id)
+    if node is None:
+        return False
+    meta = {**(getattr(node, "meta", None) or {}), **(getattr(node.config, "meta", None) or {})}
+    meta.update(getattr(node, "source_meta", None) or {})
+    return meta.get("synthohive_generated") is True
 
 
 def _select_with_graph(

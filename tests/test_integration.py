@@ -91,6 +91,10 @@ def duckdb_project(tmp_path, monkeypatch):
 
 def test_end_to_end_duckdb(duckdb_project, tmp_path, capsys):
     run_end_to_end(duckdb_project, "duckdb", "synthohive", capsys)
+    # the generated `synthohive` source is synthetic data: a refit never selects it
+    capsys.readouterr()
+    assert synthohive(duckdb_project, "inspect", "--json", target="duckdb") == 0
+    assert "source.synthohive_integration_tests.synthohive." not in capsys.readouterr().out
     con = duckdb.connect(str(tmp_path / "it.duckdb"))
     try:
         orphans = con.execute(

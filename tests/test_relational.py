@@ -256,3 +256,37 @@ def test_learn_key_format(values, logical, expected):
     minted = fmt.mint(np.arange(3), np.random.default_rng(0))
     assert minted.iloc[0] == expected
     assert minted.is_unique
+
+
+def test_kmeans_survives_duplicate_rows():
+    from synthohive_dbt.relational.features import kmeans
+
+    points = np.array([[1.1, 1.1 / 3, 1.0]] * 3 + [[0.0, 0.0, 0.0]])
+    for seed in range(20):  # rounding used to give negative distances and probabilities
+        centroids = kmeans(points, 3, np.random.default_rng(seed))
+        assert np.isfinite(centroids).all()
+
+
+def test_generated_columns_keep_model_dtypes():
+    table = Table(
+        "source.p.s.planes",
+        "planes",
+        "source",
+        None,
+        "raw",
+        "planes",
+        columns=(col("tailnum", TEXT), col("year", INT), col("maker", TEXT)),
+        primary_key=PrimaryKey(("tailnum",), ORIGIN),
+    )
+    frame = pd.DataFrame(
+        {
+            "tailnum": pd.array([f"N{i:04d}" for i in range(50)], dtype="string"),
+            "year": pd.array([None, 1999, 2004, 2010, None] * 10, dtype="Int64"),
+            "maker": pd.array(["boeing", "airbus"] * 25, dtype="string"),
+        }
+    )
+    graph = SchemaGraph({table.key: table}, (), (table.key,))
+    model = fit_relational(graph, {table.key: frame}, model=Bootstrap)
+    ((_, out),) = list(model.generate(seed=1))
+    assert str(out["year"].dtype) == "Int64" and out["year"].isna().any()
+    assert str(out["maker"].dtype) == "string"

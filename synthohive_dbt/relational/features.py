@@ -182,4 +182,5 @@ def assign(points: np.ndarray, centroids: np.ndarray, chunk: int = 65_536) -> np
 
 
 def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return (a * a).sum(1)[:, None] - 2.0 * a @ b.T + (b * b).sum(1)[None, :]
+    d2 = (a * a).sum(1)[:, None] - 2.0 * a @ b.T + (b * b).sum(1)[None, :]
+    return np.maximum(d2, 0.0)  # rounding makes duplicates slightly negative

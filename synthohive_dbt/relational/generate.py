@@ -128,7 +128,8 @@ class TableGenerator:
             popularity = child_counts(self.self_ref, n, rng).astype(np.float64)
             assign_fk(out, self.self_ref, out, tree_parents_by_depth(depths, popularity, rng))
         for name in plan.learned_columns:
-            out[name] = body[name].to_numpy() if name in body else None
+            # .array keeps the dtype the model restored (Int64 with NULLs, string, ...)
+            out[name] = body[name].array if name in body else None
         for name in plan.ignored:
             out[name] = None
         order = [name for name, _ in plan.columns] + list(plan.derived)
@@ -168,8 +169,9 @@ class TableGenerator:
             for label in np.unique(labels[~np.isnan(labels)]).astype(np.int64):
                 rows = np.flatnonzero(labels == label)
                 members = np.flatnonzero(clusters == label)
-                if len(members) == 0:  # no synthetic parent in that cluster: any parent
-                    members = np.arange(n_parents)
+                if len(members) == 0 or weights[members].sum() <= 0:
+                    # no popular synthetic parent in that cluster: any popular parent
+                    members = np.flatnonzero(weights > 0)
                 w = weights[members]
                 w = w / w.sum() if w.sum() > 0 else None
                 idx[rows] = members[self.rng.choice(len(members), size=len(rows), p=w)]

@@ -23,7 +23,8 @@ from ..relational.plan import TablePlan
 from ..schema import LogicalType
 from ..synth.base import TableModel
 from .files import Quoted
-from .thresholds import NO_COPY, ROW_COUNT_RATIO, Fidelity
+from .naming import node_name, ref_naming
+from .thresholds import NO_COPY, ROW_COUNT_RATIO, Fidelity, FidelityConfig
 
 NAMESPACE = "synthohive"
 FIDELITY_TAG = "synthohive_fidelity"
@@ -325,3 +326,37 @@ def column_entries(columns: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]
         {"name": name, **({"data_tests": list(tests)} if tests else {})}
         for name, tests in columns.items()
     ]
+
+
+def node_entries(
+    plans: Mapping[str, TablePlan],
+    order: Sequence[str],
+    *,
+    fidelity: FidelityConfig | None,
+    profiles: Mapping[str, Mapping[str, ColumnProfile]],
+    scale: float,
+    config: Callable[[TablePlan], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """YAML entries for exported nodes (seeds, Python models) named ``synth_<table>``,
+    tested against each other with ``ref()``; ``config`` gives each node's config block."""
+    entries = []
+    for key in order:
+        plan = plans[key]
+        columns, table_level = table_tests(
+            plan,
+            plans,
+            ref_naming,
+            fidelity=fidelity.for_table(plan.name) if fidelity else None,
+            profiles=profiles.get(key, {}),
+            scale=scale,
+        )
+        entry: dict[str, Any] = {
+            "name": node_name(plan),
+            "description": f"Synthetic copy of {plan.real_ref or plan.name}.",
+            "config": config(plan),
+            "columns": column_entries(columns),
+        }
+        if table_level:
+            entry["data_tests"] = table_level
+        entries.append(entry)
+    return entries

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ..relational.plan import TablePlan
-from .data_tests import ColumnProfile, column_entries, table_tests
+from .data_tests import ColumnProfile, node_entries
 from .files import HEADER, GeneratedFile, render
-from .naming import node_name, ref_naming
+from .naming import node_name
 from .thresholds import FidelityConfig
 
 MODELS_DIR = Path("models") / "synthohive"
@@ -121,24 +121,12 @@ def models_document(
     profiles: Mapping[str, Mapping[str, ColumnProfile]],
     scale: float = 1.0,
 ) -> dict[str, Any]:
-    models = []
-    for key in order:
-        plan = plans[key]
-        columns, table_level = table_tests(
-            plan,
-            plans,
-            ref_naming,
-            fidelity=fidelity.for_table(plan.name) if fidelity else None,
-            profiles=profiles.get(key, {}),
-            scale=scale,
-        )
-        entry: dict[str, Any] = {
-            "name": node_name(plan),
-            "description": f"Synthetic copy of {plan.real_ref or plan.name}.",
-            "config": {"meta": {"synthohive_generated": True}},
-            "columns": column_entries(columns),
-        }
-        if table_level:
-            entry["data_tests"] = table_level
-        models.append(entry)
+    models = node_entries(
+        plans,
+        order,
+        fidelity=fidelity,
+        profiles=profiles,
+        scale=scale,
+        config=lambda plan: {"meta": {"synthohive_generated": True}},
+    )
     return {"version": 2, "models": models}

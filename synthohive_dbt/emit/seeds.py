@@ -18,9 +18,9 @@ import pandas as pd
 
 from ..relational.plan import TablePlan
 from ..schema import ColumnType, LogicalType
-from .data_tests import ColumnProfile, column_entries, table_tests
+from .data_tests import ColumnProfile, node_entries
 from .files import GeneratedFile, Quoted, render
-from .naming import node_name, ref_naming
+from .naming import node_name
 from .thresholds import FidelityConfig
 
 SEEDS_DIR = "synthohive"
@@ -107,27 +107,17 @@ def seeds_document(
     profiles: Mapping[str, Mapping[str, ColumnProfile]],
     scale: float = 1.0,
 ) -> dict[str, Any]:
-    seeds = []
-    for key in order:
-        plan = plans[key]
-        columns, table_level = table_tests(
-            plan,
-            plans,
-            ref_naming,
-            fidelity=fidelity.for_table(plan.name) if fidelity else None,
-            profiles=profiles.get(key, {}),
-            scale=scale,
-        )
-        entry: dict[str, Any] = {"name": node_name(plan)}
-        entry["description"] = f"Synthetic copy of {plan.real_ref or plan.name}."
-        entry["config"] = {
+    seeds = node_entries(
+        plans,
+        order,
+        fidelity=fidelity,
+        profiles=profiles,
+        scale=scale,
+        config=lambda plan: {
             "column_types": {n: _type_text(t.native) for n, t in plan.columns},
             "meta": {"synthohive_generated": True},
-        }
-        entry["columns"] = column_entries(columns)
-        if table_level:
-            entry["data_tests"] = table_level
-        seeds.append(entry)
+        },
+    )
     return {"version": 2, "seeds": seeds}
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import LogicalType
+from ..synth.columns import random_uuids
 
 _PREFIXED = re.compile(r"^(\D*?)(\d+)$")
 _UUID_TEXT = r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"
@@ -59,7 +60,7 @@ class KeyFormat:
             padded = pd.Series(numbers).str.zfill(self.width) if self.width else pd.Series(numbers)
             return self.prefix + padded
         if self.kind == UUID:
-            return pd.Series(_uuid4(len(ordinals), rng))
+            return pd.Series(random_uuids(len(ordinals), rng))
         return pd.Series(_random_strings(ordinals, self.length, self.alphabet, rng))
 
 
@@ -96,14 +97,6 @@ def _restore(series: pd.Series, dtype: str) -> pd.Series:
         return series.astype(dtype)
     except (TypeError, ValueError):
         return series
-
-
-def _uuid4(n: int, rng: np.random.Generator) -> list[str]:
-    raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
-    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
-    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    hexed = [row.tobytes().hex() for row in raw]
-    return [f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}" for h in hexed]
 
 
 def _random_strings(

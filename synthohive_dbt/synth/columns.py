@@ -93,10 +93,7 @@ class ColumnCodec:
         if self.kind == NULL:
             return pd.Series([None] * n, dtype=self.dtype, name=self.name)
         if self.kind == UUID:
-            raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
-            raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
-            raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-            return _nullify(pd.Series(_uuid_text(raw), name=self.name), self.null_rate, rng)
+            return _nullify(pd.Series(random_uuids(n, rng), name=self.name), self.null_rate, rng)
         if self.kind == DISCRETE:
             return self._decode_discrete(np.asarray(values), rng)
         return self._decode_continuous(np.asarray(values, dtype=np.float64))
@@ -334,6 +331,14 @@ def _restore_dtype(series: pd.Series, codec: ColumnCodec) -> pd.Series:
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _UUID_HEX_POS = np.array([i for i in range(36) if i not in (8, 13, 18, 23)])
+
+
+def random_uuids(n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` random version-4 UUIDs as canonical strings (object array), vectorised."""
+    raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    return _uuid_text(raw)
 
 
 def _uuid_text(raw: np.ndarray) -> np.ndarray:

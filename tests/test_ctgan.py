@@ -206,9 +206,11 @@ def test_early_stopping_after_patience_validations(monkeypatch):
     assert len(log.named("epoch")) == 3 and model.training["stopped_early"]
 
 
-def test_determinism_and_fresh_process_load(tmp_path):
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_determinism_and_fresh_process_load(tmp_path, precision):
     """Same data and seed: bit-identical samples in two processes; the second process
-    first loads the first one's artifact, before it has any training data."""
+    first loads the first one's artifact, before it has any training data. Both
+    precisions (bfloat16 products run on whatever the CPU offers, emulated or not)."""
     script = textwrap.dedent(
         f"""
         import sys, numpy as np, torch
@@ -220,7 +222,7 @@ def test_determinism_and_fresh_process_load(tmp_path):
             loaded.sample(300, rng=np.random.default_rng(5)).to_parquet(out + "_loaded.parquet")
         sys.path.insert(0, {str(ROOT / "tests")!r})
         from test_ctgan import fit, mixed_frame
-        model = fit(mixed_frame(), seed=11)
+        model = fit(mixed_frame(), seed=11, precision={precision!r})
         model.save(out + "_model")
         model.sample(300, rng=np.random.default_rng(5)).to_parquet(out + ".parquet")
         """

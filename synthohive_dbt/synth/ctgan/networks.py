@@ -18,6 +18,8 @@ from torch.nn import functional as F
 from .transformer import DataTransformer
 
 _EPS = 1e-10
+_TINY = 1e-30  # a span total below this is redone with its own maximum
+_SEARCH_WIDTH = 24  # spans this wide draw by binary search, narrower ones by counting
 
 
 class Residual(nn.Module):
@@ -62,44 +64,36 @@ class Generator(nn.Module):
         return self._linear(self.out, h, gid, weight)
 
     @torch.no_grad()
-    def folded(self) -> list[FoldedLayer]:
-        """Weights for ``infer``: eval-mode batch norm folded into its linear layer, the
-        input columns split per input piece (no concatenation at run time) and the
-        condition columns kept as a lookup table."""
+    def folded(
+        self, dtype: torch.dtype = torch.float32, mask: torch.Tensor | None = None
+    ) -> FoldedNetwork:
+        """Weights for ``infer``, in ``dtype``: eval-mode batch norm folded into its linear
+        layer, the condition columns kept as a lookup table, the output layer padded
+        with zero columns to a multiple of 32 (matrix units run whole tiles). ``mask``
+        (0 or -inf per output) is added to the output bias: outputs that must never be
+        drawn come out as -inf."""
         layers = [(b.fc, b.bn) for b in self.blocks] + [(self.out, None)]
-        dense_dim = layers[0][0].in_features - self.cond_dim
-        folded, widths = [], []
+        folded = []
         for fc, bn in layers:
             w, b = fc.weight, fc.bias
             if bn is not None:
                 scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
                 w, b = w * scale.unsqueeze(1), (b - bn.running_mean) * scale + bn.bias
-            # this layer reads [o_(l-1), ..., o_0, dense, condition]
-            blocks, start = [], 0
-            for width in [*widths[::-1], dense_dim]:
-                blocks.append(w[:, start : start + width].t().contiguous())
-                start += width
-            table = w[:, start:].t().contiguous() if self.cond_dim else None
-            folded.append(FoldedLayer(blocks, table, b.contiguous()))
-            widths.append(fc.out_features)
-        return folded
+            folded.append(_fold(w, b, self.cond_dim))
+        if mask is not None:
+            last = folded[-1]
+            folded[-1] = FoldedLayer(last.weight, last.table, last.bias + mask)
+        folded[-1] = folded[-1].padded(-self.out.out_features % 32)
+        return FoldedNetwork([layer.to(dtype) for layer in folded], self.out.out_features)
 
     @staticmethod
-    def infer(
-        layers: list[FoldedLayer], dense: torch.Tensor, gid: torch.Tensor | None
-    ) -> torch.Tensor:
-        """Eval-mode forward with ``folded()`` weights (same result as ``forward``)."""
-        pieces = [dense]
-        out = dense
-        for i, layer in enumerate(layers):
-            out = torch.addmm(layer.bias, pieces[0], layer.blocks[0])
-            for piece, block in zip(pieces[1:], layer.blocks[1:], strict=True):
-                out.addmm_(piece, block)
-            if layer.table is not None and gid is not None:
-                out += layer.table[gid]
-            if i < len(layers) - 1:
-                pieces.insert(0, out.relu_())
-        return out
+    def infer(net: FoldedNetwork, dense: torch.Tensor, gid: torch.Tensor | None) -> torch.Tensor:
+        """Eval-mode forward with ``folded()`` weights (the result of ``forward``, up to
+        the rounding of the network's dtype); returns float32."""
+        h = dense.to(net.layers[0].bias.dtype)
+        for layer in net.layers[:-1]:
+            h = torch.cat([layer.apply(h, gid).relu_(), h], dim=1)
+        return net.layers[-1].apply(h, gid)[:, : net.width].float()
 
     def _linear(self, fc: nn.Linear, x, gid, weight) -> torch.Tensor:
         k = self.cond_dim
@@ -114,11 +108,44 @@ class Generator(nn.Module):
 
 @dataclass(frozen=True)
 class FoldedLayer:
-    """One generator layer for inference: weight block per input piece, condition table."""
+    """One generator layer for inference: ``x @ weight + bias + table[condition]``."""
 
-    blocks: list[torch.Tensor]  # (piece width, layer width), pieces newest first
+    weight: torch.Tensor  # (input width without the condition, layer width)
     table: torch.Tensor | None  # (cond_dim, layer width)
     bias: torch.Tensor
+
+    def apply(self, x: torch.Tensor, gid: torch.Tensor | None) -> torch.Tensor:
+        out = torch.addmm(self.bias, x, self.weight)
+        if self.table is not None and gid is not None:
+            out += F.embedding(gid, self.table)
+        return out
+
+    def to(self, dtype: torch.dtype) -> FoldedLayer:
+        table = None if self.table is None else self.table.to(dtype)
+        return FoldedLayer(self.weight.to(dtype), table, self.bias.to(dtype))
+
+    def padded(self, extra: int) -> FoldedLayer:
+        """The layer with ``extra`` more outputs that are always zero."""
+        if not extra:
+            return self
+        table = None if self.table is None else F.pad(self.table, (0, extra))
+        return FoldedLayer(F.pad(self.weight, (0, extra)), table, F.pad(self.bias, (0, extra)))
+
+
+@dataclass(frozen=True)
+class FoldedNetwork:
+    """The folded layers and the generator's output width (before padding)."""
+
+    layers: list[FoldedLayer]
+    width: int
+
+
+def _fold(w: torch.Tensor, b: torch.Tensor, cond_dim: int) -> FoldedLayer:
+    """Split ``w`` (reading ``[o_(l-1), ..., o_0, dense, condition]``) into the dense
+    weight and the condition's lookup table."""
+    dense = w.shape[1] - cond_dim
+    table = w[:, dense:].t().contiguous() if cond_dim else None
+    return FoldedLayer(w[:, :dense].t().contiguous(), table, b.contiguous())
 
 
 class Critic(nn.Module):
@@ -199,23 +226,56 @@ def condition_loss(
 
 
 def draw_slots(
-    raw: torch.Tensor, transformer: DataTransformer, mask: torch.Tensor, g: torch.Generator
+    raw: torch.Tensor,
+    transformer: DataTransformer,
+    g: torch.Generator,
+    rounded: torch.dtype = torch.float32,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Generation: (tanh alphas, one slot per span) with slots drawn from the softmax.
 
-    One uniform per span, inverted through the span's cumulative softmax; ``mask`` (0 or
-    -inf per one-hot position) removes slots that must never be generated.
+    One uniform per span, inverted through the span's cumulative (unnormalised) softmax
+    weights; slots that must never be generated have logit -inf (``generation_mask``,
+    folded into the output bias) and weight 0. The weights are ``exp(logit - row max)`` over the whole row at once (a
+    few contiguous passes instead of one pass per span group); a span whose weights all
+    underflow, because it lies far below the row's largest logit, is redone with its own
+    maximum.
+
+    ``rounded``: the dtype ``raw`` was computed in. Below float32, the alphas (which
+    become the continuous values) are dithered uniformly within their rounding interval,
+    so that values do not fall on the coarse lattice of an 8-bit mantissa.
     """
     n, a = raw.shape[0], transformer.n_alpha
-    logits = raw[:, a:] + mask
+    pre = raw[:, :a]
+    if rounded != torch.float32 and a:
+        pre = pre + dither(pre, round(-math.log2(torch.finfo(rounded).eps)), g)
+    logits = raw[:, a:]
+    weights = (logits - logits.amax(dim=1, keepdim=True)).exp_()
     slots = []
     for grp in transformer.groups:
         if grp.width == 1:
             slots.append(torch.zeros(n, grp.count, dtype=torch.long, device=raw.device))
             continue
-        block = logits[:, grp.start - a : grp.stop - a].reshape(n, grp.count, grp.width)
-        cdf = torch.softmax(block, dim=-1).cumsum_(dim=-1)
-        u = torch.rand(n, grp.count, 1, generator=g, device=raw.device) * cdf[..., -1:]
-        slots.append((cdf <= u).sum(dim=-1).clamp_(max=grp.width - 1))
+        cols = slice(grp.start - a, grp.stop - a)
+        cdf = weights[:, cols].reshape(n, grp.count, grp.width).cumsum(dim=-1)
+        low = (cdf[..., -1] < _TINY).any(dim=1)
+        if bool(low.any()):
+            block = logits[low, cols].reshape(-1, grp.count, grp.width)
+            cdf[low] = (block - block.amax(dim=-1, keepdim=True)).exp_().cumsum_(dim=-1)
+        # 1 - U lies in (0, 1]: the threshold is positive and at most the total, so the
+        # first slot whose cumulative weight reaches it always has weight (masked never)
+        u = (1.0 - torch.rand(n, grp.count, 1, generator=g, device=raw.device)) * cdf[..., -1:]
+        if grp.width >= _SEARCH_WIDTH:
+            slots.append(torch.searchsorted(cdf, u).squeeze(-1))
+        else:
+            slots.append((cdf < u).sum(dim=-1))
     empty = torch.zeros(n, 0, dtype=torch.long, device=raw.device)
-    return torch.tanh(raw[:, :a]), torch.cat(slots, dim=1) if slots else empty
+    return torch.tanh(pre), torch.cat(slots, dim=1) if slots else empty
+
+
+def dither(x: torch.Tensor, mantissa_bits: int, g: torch.Generator) -> torch.Tensor:
+    """Uniform noise over the rounding interval of each value of ``x``, for values that
+    were rounded to ``mantissa_bits`` explicit mantissa bits (half a unit either side;
+    none for an exact zero)."""
+    _, exponent = torch.frexp(x)  # x = m * 2**e with 0.5 <= |m| < 1
+    ulp = torch.ldexp((x != 0).to(x.dtype), exponent - (mantissa_bits + 1))
+    return (torch.rand(x.shape, generator=g, device=x.device) - 0.5) * ulp

@@ -13,6 +13,7 @@ from typing import Any
 
 from ...errors import ModelError
 from ..base import ModelOptions
+from .precision import PRECISIONS
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,8 @@ class CTGANConfig:
     validation_rows: int = 5_000  # held-out sample size cap (10% of the table at most)
     patience: int | None = None  # validations without improvement before stopping early
     cond_dropout: float = 0.5  # share of unconditioned rows when a context is given
-    sample_batch: int = 1_024  # rows per generator call: cache-sized matrices
+    sample_batch: int = 2_048  # rows per generator call: cache-sized matrices
+    precision: str = "auto"  # matrix products: auto (bfloat16 where native), float32, bfloat16
 
     @classmethod
     def from_options(cls, options: ModelOptions) -> CTGANConfig:
@@ -111,6 +113,10 @@ class CTGANConfig:
         for name in ("dropout", "cond_dropout"):
             if not 0.0 <= float(getattr(self, name)) < 1.0:
                 problems.append(f"{name} must be in [0, 1), got {getattr(self, name)!r}")
+        if self.precision not in PRECISIONS:
+            problems.append(
+                f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
+            )
         if not float(self.lr) > 0 or not float(self.tau) > 0:
             problems.append("lr and tau must be positive")
         if problems:

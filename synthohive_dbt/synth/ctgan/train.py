@@ -22,6 +22,7 @@ from ...progress import Reporter
 from .networks import Critic, Generator, activate, condition_loss, draw_slots, materialise
 from .optim import Adam
 from .options import CTGANConfig
+from .precision import autocast, compute_dtype
 from .sampler import ConditionSampler
 from .transformer import DataTransformer, EncodedRows
 from .validation import similarity
@@ -52,9 +53,9 @@ def build_generator(config: CTGANConfig, transformer: DataTransformer, context_d
 
 
 def generation_mask(transformer: DataTransformer, device: torch.device) -> torch.Tensor:
-    mask = torch.zeros(transformer.width - transformer.n_alpha, device=device)
-    masked = transformer.masked_slots() - transformer.n_alpha
-    mask[torch.as_tensor(masked, device=device)] = float("-inf")
+    """0 or -inf per generator output: -inf for one-hot slots never to be generated."""
+    mask = torch.zeros(transformer.width, device=device)
+    mask[torch.as_tensor(transformer.masked_slots(), device=device)] = float("-inf")
     return mask
 
 
@@ -74,17 +75,19 @@ def generate(
     was_training = generator.training
     generator.eval()
     mask = generation_mask(transformer, device)
+    dtype = compute_dtype(config.precision, device)
     alphas, slots = [], []
     try:
         with torch.inference_mode():
-            folded = generator.folded()
+            folded = generator.folded(dtype, mask)
             for start in range(0, n, config.sample_batch):
                 m = min(config.sample_batch, n - start)
                 dense = torch.randn(m, config.embedding_dim, generator=g, device=device)
                 if context is not None:
                     dense = torch.cat([dense, context[start : start + m]], dim=1)
                 gid = sampler.sample_generate(m, g) if use_condition else None
-                a, s = draw_slots(generator.infer(folded, dense, gid), transformer, mask, g)
+                raw = generator.infer(folded, dense, gid)
+                a, s = draw_slots(raw, transformer, g, dtype)
                 alphas.append(a.cpu().numpy())
                 slots.append(s.cpu().numpy())
     finally:
@@ -110,6 +113,7 @@ class Trainer:
         g: torch.Generator,
     ):
         self.config, self.transformer, self.device, self.g = config, transformer, device, g
+        self.dtype = compute_dtype(config.precision, device)
         self.alpha = torch.from_numpy(rows.alpha).to(device)
         self.slots = torch.from_numpy(rows.slots).to(device)
         self.offsets = torch.as_tensor([c.offset for c in transformer.spans], device=device)
@@ -164,7 +168,13 @@ class Trainer:
         dense = torch.randn(n, self.config.embedding_dim, generator=self.g, device=self.device)
         if self.context is not None:
             dense = torch.cat([dense, self.context[rows]], dim=1)
-        return self.generator(dense, gid, None if not self.cond_dropout else weight)
+        with autocast(self.device, self.dtype):
+            raw = self.generator(dense, gid, None if not self.cond_dropout else weight)
+        return raw.float()
+
+    def _critic(self, x: torch.Tensor) -> torch.Tensor:
+        with autocast(self.device, self.dtype):
+            return self.critic(x, self.g).float()
 
     def _extras(self, cond, rows) -> list[torch.Tensor]:
         extras = [] if cond is None else [cond]
@@ -186,8 +196,8 @@ class Trainer:
         eps = torch.rand(groups, 1, 1, generator=self.g, device=self.device)
         eps = eps.expand(groups, c.pac, real.shape[1]).reshape(n, -1)
         mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
-        y_real, y_fake = self.critic(torch.cat([real, fake]), self.g).split(groups)
-        y_mixed = self.critic(mixed, self.g)
+        y_real, y_fake = self._critic(torch.cat([real, fake])).split(groups)
+        y_mixed = self._critic(mixed)
         grad = torch.autograd.grad(y_mixed.sum(), mixed, create_graph=True)[0]
         penalty = ((grad.reshape(groups, -1).norm(2, dim=1) - 1) ** 2).mean() * c.gp_lambda
         loss = y_fake.mean() - y_real.mean()
@@ -202,7 +212,7 @@ class Trainer:
         fake = activate(raw, self.transformer, self.config.tau, self.g)
         self.critic.requires_grad_(False)
         try:
-            y_fake = self.critic(torch.cat([fake, *self._extras(cond, rows)], dim=1), self.g)
+            y_fake = self._critic(torch.cat([fake, *self._extras(cond, rows)], dim=1))
         finally:
             self.critic.requires_grad_(True)
         loss = -y_fake.mean()

@@ -41,7 +41,12 @@ def schema_and_data(rng: np.random.Generator, customers: int = 10_000):
 
     def table(name, cols, pk):
         return Table(
-            f"source.bench.raw.{name}", name, "source", None, "raw", name,
+            f"source.bench.raw.{name}",
+            name,
+            "source",
+            None,
+            "raw",
+            name,
             columns=tuple(Column(n, type=t) for n, t in cols),
             primary_key=PrimaryKey(pk, origin),
         )
@@ -49,28 +54,37 @@ def schema_and_data(rng: np.random.Generator, customers: int = 10_000):
     cust = table("customers", [("id", integer), ("segment", text), ("age", double)], ("id",))
     orders = table(
         "orders",
-        [("order_id", integer), ("customer_id", integer), ("amount", double),
-         ("status", text), ("ordered_at", stamp)],
+        [
+            ("order_id", integer),
+            ("customer_id", integer),
+            ("amount", double),
+            ("status", text),
+            ("ordered_at", stamp),
+        ],
         ("order_id",),
     )
     fk = ForeignKey(orders.key, ("customer_id",), cust.key, ("id",), origin, nullable=False)
     graph = SchemaGraph({cust.key: cust, orders.key: orders}, (fk,), (cust.key, orders.key))
     segment = rng.choice(["a", "b", "c"], size=customers, p=[0.5, 0.3, 0.2])
-    customers_df = pd.DataFrame({
-        "id": pd.array(np.arange(1, customers + 1), dtype="Int64"),
-        "segment": pd.array(segment, dtype="string"),
-        "age": rng.normal(40, 12, customers),
-    })
+    customers_df = pd.DataFrame(
+        {
+            "id": pd.array(np.arange(1, customers + 1), dtype="Int64"),
+            "segment": pd.array(segment, dtype="string"),
+            "age": rng.normal(40, 12, customers),
+        }
+    )
     per = rng.poisson(np.where(segment == "a", 5, 18))
     n = int(per.sum())
-    orders_df = pd.DataFrame({
-        "order_id": pd.array(np.arange(1, n + 1), dtype="Int64"),
-        "customer_id": pd.array(np.repeat(customers_df["id"].to_numpy(), per), dtype="Int64"),
-        "amount": rng.gamma(2.0, 30.0, n),
-        "status": pd.array(rng.choice(["placed", "shipped", "returned"], n), dtype="string"),
-        "ordered_at": pd.Timestamp("2024-01-01")
-        + pd.to_timedelta(rng.integers(0, 365 * 86_400, n), unit="s"),
-    })
+    orders_df = pd.DataFrame(
+        {
+            "order_id": pd.array(np.arange(1, n + 1), dtype="Int64"),
+            "customer_id": pd.array(np.repeat(customers_df["id"].to_numpy(), per), dtype="Int64"),
+            "amount": rng.gamma(2.0, 30.0, n),
+            "status": pd.array(rng.choice(["placed", "shipped", "returned"], n), dtype="string"),
+            "ordered_at": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 365 * 86_400, n), unit="s"),
+        }
+    )
     return graph, {cust.key: customers_df, orders.key: orders_df}
 
 
@@ -111,21 +125,27 @@ def main(argv: list[str] | None = None) -> int:
         ).fetchone()[0]
         con.close()
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({
-        "command": "python benchmarks/bench_stream_memory.py " + " ".join(argv or sys.argv[1:]),
-        "model": args.model,
-        "scale": args.scale,
-        "chunk_rows": args.chunk_rows,
-        "rows_written": written,
-        "orders_in_warehouse": counted,
-        "orphans": orphans,
-        "fit_seconds": round(fit_s, 2),
-        "generate_and_write_seconds": round(gen_s, 2),
-        "rows_per_second": round(sum(written.values()) / gen_s),
-        "peak_rss_mib_before_generate": round(rss_before / 1024),
-        "peak_rss_mib": round(peak_kib / 1024),
-        "peak_rss_under_2_gib": peak_kib < 2 * 1024 * 1024,
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "command": "python benchmarks/bench_stream_memory.py "
+                + " ".join(argv or sys.argv[1:]),
+                "model": args.model,
+                "scale": args.scale,
+                "chunk_rows": args.chunk_rows,
+                "rows_written": written,
+                "orders_in_warehouse": counted,
+                "orphans": orphans,
+                "fit_seconds": round(fit_s, 2),
+                "generate_and_write_seconds": round(gen_s, 2),
+                "rows_per_second": round(sum(written.values()) / gen_s),
+                "peak_rss_mib_before_generate": round(rss_before / 1024),
+                "peak_rss_mib": round(peak_kib / 1024),
+                "peak_rss_under_2_gib": peak_kib < 2 * 1024 * 1024,
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

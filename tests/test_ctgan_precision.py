@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from test_ctgan import columns_of, fit, mixed_frame
 
 from synthohive_dbt.errors import ModelError
 from synthohive_dbt.synth.base import ModelOptions
@@ -13,7 +14,6 @@ from synthohive_dbt.synth.ctgan import networks
 from synthohive_dbt.synth.ctgan.options import CTGANConfig
 from synthohive_dbt.synth.ctgan.precision import compute_dtype, native_bfloat16
 from synthohive_dbt.synth.ctgan.train import generation_mask
-from test_ctgan import columns_of, fit, mixed_frame
 
 CPU = torch.device("cpu")
 
@@ -142,9 +142,7 @@ def test_draw_slots_matches_the_softmax_respects_masks_and_far_below_spans():
 
 def test_generation_mask_keeps_not_null_columns_free_of_nulls_in_bfloat16():
     frame = mixed_frame(400)
-    model = fit(
-        frame, columns_of(frame, score={"not_null": True}), epochs=1, precision="bfloat16"
-    )
+    model = fit(frame, columns_of(frame, score={"not_null": True}), epochs=1, precision="bfloat16")
     out = model.sample(2_000, rng=np.random.default_rng(0))
     assert out["score"].notna().all()
     mask = generation_mask(model._transformer, CPU)

@@ -235,10 +235,10 @@ def draw_slots(
 
     One uniform per span, inverted through the span's cumulative (unnormalised) softmax
     weights; slots that must never be generated have logit -inf (``generation_mask``,
-    folded into the output bias) and weight 0. The weights are ``exp(logit - row max)`` over the whole row at once (a
-    few contiguous passes instead of one pass per span group); a span whose weights all
-    underflow, because it lies far below the row's largest logit, is redone with its own
-    maximum.
+    folded into the output bias) and weight 0. The weights are ``exp(logit - row max)``
+    over the whole row at once (a few contiguous passes instead of one pass per span
+    group); a span whose weights all underflow, because it lies far below the row's
+    largest logit, is redone with its own maximum.
 
     ``rounded``: the dtype ``raw`` was computed in. Below float32, the alphas (which
     become the continuous values) are dithered uniformly within their rounding interval,

@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.add_argument(
+        "--precision",
+        default=None,
+        choices=("auto", "float32", "bfloat16"),
+        help="ctgan matrix products: auto (default: bfloat16 where the CPU or GPU has "
+        "bfloat16 matrix units, float32 elsewhere), float32, bfloat16",
+    )
+    p.add_argument(
         "--artifacts", type=Path, default=None, help="default: PROJECT/target/synthohive/"
     )
 
@@ -199,7 +206,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 def cmd_fit(args: argparse.Namespace) -> int:
     from .api import fit
 
-    options = ModelOptions(epochs=args.epochs, batch_size=args.batch_size, device=args.device)
+    extra = {} if args.precision is None else {"precision": args.precision}
+    options = ModelOptions(args.epochs, args.batch_size, args.device, extra)
     result = fit(
         _project_options(args),
         model=args.model,

@@ -5,6 +5,8 @@ Runs dbt for real (dbtRunner) on a DuckDB file and on the Postgres server.
 
 from __future__ import annotations
 
+import json
+
 import os
 import shutil
 import uuid
@@ -445,12 +447,19 @@ def test_project_without_a_profile_is_one_clean_error(tmp_path, monkeypatch, cap
 
 
 def test_ctgan_is_the_default_model_end_to_end(seeded_duckdb, capsys):
-    """`synthohive fit` without --model trains CTGAN; generate + dbt test still pass."""
-    ops = ["--select", "source:ops"]
+    """`synthohive fit` without --model trains CTGAN (--precision reaches every table's
+    model); generate + dbt test still pass."""
+    ops = ["--select", "source:ops", "--precision", "float32"]
     assert synthohive(seeded_duckdb, "fit", *ops, "--epochs", "2", target="duckdb") == 0
     assert "with ctgan" in capsys.readouterr().out
     plan = seeded_duckdb / "target" / "synthohive" / "plan.json"
     assert '"model": "ctgan"' in plan.read_text()
+    configs = [
+        json.loads(doc.read_text())["meta"]["config"]
+        for doc in plan.parent.glob("models/*/model.json")
+    ]
+    assert configs and all(c["precision"] == "float32" for c in configs)
+    ops = ops[:2]
     assert synthohive(seeded_duckdb, "generate", *ops, "--seed", "3", target="duckdb") == 0
     result = dbt(
         seeded_duckdb,

@@ -175,8 +175,17 @@ def materialise(module: nn.Module, device: torch.device, g: torch.Generator | No
     """Allocate a meta-built module on ``device``; initialise it like torch would, from ``g``.
 
     With ``g`` None the parameters stay uninitialised (they are about to be loaded).
+    Tensors are allocated one by one rather than with ``Module.to_empty``, whose meta
+    decomposition imports torch's symbolic-shape machinery (about a second per process).
     """
-    module = module.to_empty(device=device)
+    for m in module.modules():
+        for name, p in m._parameters.items():
+            if p is not None:
+                empty = torch.empty(p.shape, dtype=p.dtype, device=device)
+                m._parameters[name] = nn.Parameter(empty, requires_grad=p.requires_grad)
+        for name, b in m._buffers.items():
+            if b is not None:
+                m._buffers[name] = torch.empty(b.shape, dtype=b.dtype, device=device)
     if g is None:
         return module
     with torch.no_grad():

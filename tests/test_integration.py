@@ -6,7 +6,6 @@ Runs dbt for real (dbtRunner) on a DuckDB file and on the Postgres server.
 from __future__ import annotations
 
 import json
-
 import os
 import shutil
 import uuid

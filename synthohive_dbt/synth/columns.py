@@ -100,6 +100,8 @@ class ColumnCodec:
 
     def _decode_discrete(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
         codes = codes.astype(np.int64)
+        if self.categories and _is_string_dtype(self.dtype):
+            return self._decode_strings(codes, rng)
         null = codes < 0
         cats = np.empty(len(self.categories), dtype=object)
         cats[:] = list(self.categories)
@@ -112,6 +114,18 @@ class ColumnCodec:
         series = pd.Series(picked, name=self.name, dtype=object)
         series[null] = None
         return _restore_dtype(series, self)
+
+    def _decode_strings(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        """String columns: the categories (then the "other" pool) converted once, rows
+        gathered from them (no per-row object conversion); -1 gathers a null."""
+        pool = list(self.categories)
+        codes = np.clip(codes, -1, len(pool) - 1)
+        if self.other_index is not None and self.other_values:
+            other = np.flatnonzero(codes == self.other_index)
+            codes[other] = len(pool) + rng.integers(0, len(self.other_values), size=len(other))
+            pool += list(self.other_values)
+        typed = pd.array(pool, dtype=self.dtype)
+        return pd.Series(typed.take(codes, allow_fill=True), name=self.name)
 
     def _decode_continuous(self, values: np.ndarray) -> pd.Series:
         null = np.isnan(values)
@@ -318,6 +332,13 @@ def _decimals(column: Column) -> int | None:
         except ValueError:
             return None
     return None
+
+
+def _is_string_dtype(dtype: str) -> bool:
+    try:
+        return isinstance(pd.api.types.pandas_dtype(dtype), pd.StringDtype)
+    except TypeError:
+        return False
 
 
 def _restore_dtype(series: pd.Series, codec: ColumnCodec) -> pd.Series:

@@ -1,7 +1,8 @@
 """Training-by-sampling: condition vectors and the real rows that match them.
 
 A condition picks one discrete column uniformly, then one of its categories (by log
-frequency while training, by plain frequency when generating), and the real batch is
+frequency while training, by plain frequency when generating): one draw from a flat CDF
+over all categories, whose mass is split evenly between the columns. The real batch is
 drawn among the rows holding that category. Everything is index arithmetic on tensors:
 per column the training rows sorted by category, and per category a start and a count
 into that order, so a batch costs a few gathers whatever the number of categories.
@@ -33,10 +34,6 @@ class ConditionSampler:
         if not spans:
             return
         widths = np.array([c.width for c in spans])
-        self._col_offset = _tensor(
-            np.array([c.offset for c in spans]) - transformer.cond_start, device
-        )
-        self._widths = _tensor(widths, device)
         masked = set(transformer.masked_slots().tolist())
         generate = [
             [0.0 if c.offset + i in masked else float(n) for i, n in enumerate(c.counts)]
@@ -63,12 +60,10 @@ class ConditionSampler:
         self._train_cdf = _cdf(weights, self.device)
 
     # -- conditions -----------------------------------------------------------------
-    def _draw(self, cdf: torch.Tensor, n: int, g: torch.Generator) -> tuple[torch.Tensor, ...]:
-        col = torch.randint(self.n_columns, (n,), generator=g, device=self.device)
-        u = torch.rand(n, 1, generator=g, device=self.device, dtype=torch.float64)
-        cat = torch.searchsorted(cdf[col], u, right=True).squeeze(1)
-        cat = torch.minimum(cat, self._widths[col] - 1)
-        return col, self._col_offset[col] + cat
+    def _draw(self, cdf: torch.Tensor, n: int, g: torch.Generator) -> torch.Tensor:
+        """Global category ids: one uniform, one binary search in the flat CDF."""
+        u = torch.rand(n, generator=g, device=self.device, dtype=torch.float64)
+        return torch.searchsorted(cdf, u, right=True)
 
     def one_hot(self, gid: torch.Tensor) -> torch.Tensor:
         cond = torch.zeros(len(gid), self.cond_dim, device=self.device)
@@ -79,7 +74,7 @@ class ConditionSampler:
         """(global category ids, matching training row ids), or None without discrete columns."""
         if not self.n_columns:
             return None
-        _, gid = self._draw(self._train_cdf, n, g)
+        gid = self._draw(self._train_cdf, n, g)
         u = torch.rand(n, generator=g, device=self.device)
         count = self._count[gid]
         pos = self._start[gid] + torch.minimum((u * count).long(), count - 1)
@@ -89,7 +84,7 @@ class ConditionSampler:
         """Global category ids drawn with the training frequencies (for generation)."""
         if not self.n_columns:
             return None
-        return self._draw(self._generate_cdf, n, g)[1]
+        return self._draw(self._generate_cdf, n, g)
 
     def uniform_rows(self, n: int, g: torch.Generator) -> torch.Tensor:
         return torch.randint(self.n_rows, (n,), generator=g, device=self.device)
@@ -100,12 +95,16 @@ def _tensor(values: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 def _cdf(weights: list, device: torch.device) -> torch.Tensor:
-    """Row-wise CDFs padded to the widest column; a column with no weight is uniform."""
-    width = max(len(w) for w in weights)
-    cdf = np.ones((len(weights), width))
-    for j, w in enumerate(weights):
+    """One CDF over every category of every column, in condition-vector order: a column
+    uniformly, then a category in proportion to its weight (uniformly in a column without
+    weight). The CDF is exactly 1 from the last category with weight on, so a uniform
+    below 1 never lands on a weightless category."""
+    probs = []
+    for w in weights:
         w = np.asarray(w, dtype=np.float64)
         w = w if w.sum() > 0 else np.ones_like(w)
-        cdf[j, : len(w)] = np.cumsum(w) / w.sum()
-        cdf[j, len(w) - 1 :] = 1.0
+        probs.append(w / w.sum() / len(weights))
+    p = np.concatenate(probs)
+    cdf = np.cumsum(p)
+    cdf[np.flatnonzero(p > 0)[-1] :] = 1.0
     return torch.as_tensor(cdf, dtype=torch.float64, device=device)

@@ -25,7 +25,7 @@ from .options import CTGANConfig
 from .precision import autocast, compute_dtype
 from .sampler import ConditionSampler
 from .transformer import DataTransformer, EncodedRows
-from .validation import similarity
+from .validation import conditional_similarity, context_groups, similarity
 
 
 @dataclass
@@ -252,7 +252,10 @@ class Trainer:
             use_condition=not self.cond_dropout,
         )
         fake = self.transformer.decode(alpha, slots, n)
-        return similarity(holdout.values, fake, self.transformer.layouts)
+        groups = context_groups(holdout.context)
+        if groups is None:
+            return similarity(holdout.values, fake, self.transformer.layouts)
+        return conditional_similarity(holdout.values, fake, self.transformer.layouts, groups)
 
 
 def train(trainer: Trainer, holdout: Holdout, reporter: Reporter, table: str) -> TrainResult:

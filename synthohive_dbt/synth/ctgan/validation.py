@@ -2,6 +2,11 @@
 
 Continuous columns score 1 - KS statistic (nulls count as a point mass below every
 value), discrete columns 1 - total variation distance; the score is their mean, in [0, 1].
+
+With a parent context the generated rows are made from the held-out rows' contexts, and
+the score is taken within groups of similar contexts (quantiles of the contexts' first
+principal component), weighted by group size: a model that ignores its context matches
+the marginals but not the groups, and scores lower.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ from .transformer import CATEGORIES, MODES, ColumnLayout
 
 #: tables smaller than this validate on a sample of their training rows (no hold-out)
 MIN_ROWS_FOR_HOLDOUT = 100
+#: context groups for conditional validation: at most this many, of at least MIN rows
+CONTEXT_GROUPS = 4
+MIN_GROUP_ROWS = 25
 
 
 def holdout_size(n: int, cap: int) -> int:
@@ -53,3 +61,33 @@ def similarity(
             ra, fa = np.asarray(r, np.int64), np.asarray(f, np.int64)
             scores.append(1.0 - tv_distance(ra, fa, layout.width))
     return float(np.mean(scores)) if scores else 1.0
+
+
+def context_groups(context: np.ndarray | None) -> list[np.ndarray] | None:
+    """Row indices of up to CONTEXT_GROUPS groups of similar contexts (None: no context,
+    too few rows, or a constant context)."""
+    if context is None or len(context) < 2 * MIN_GROUP_ROWS or not context.shape[1]:
+        return None
+    centred = np.asarray(context, np.float64) - np.mean(context, axis=0)
+    if not np.any(centred):
+        return None
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    order = np.argsort(centred @ vt[0], kind="stable")
+    return np.array_split(order, min(CONTEXT_GROUPS, len(context) // MIN_GROUP_ROWS))
+
+
+def conditional_similarity(
+    real: Sequence[np.ndarray],
+    fake: Sequence[np.ndarray],
+    layouts: Sequence[ColumnLayout],
+    groups: Sequence[np.ndarray],
+) -> float:
+    """``similarity`` within each group of rows, weighted by group size (rows of ``real``
+    and ``fake`` are aligned: fake row i was made from real row i's context)."""
+    total = sum(len(g) for g in groups)
+    return float(
+        sum(
+            len(g) / total * similarity([r[g] for r in real], [f[g] for f in fake], layouts)
+            for g in groups
+        )
+    )

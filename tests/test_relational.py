@@ -210,15 +210,22 @@ def test_same_seed_same_output():
 
 
 def test_scale_grows_roots_and_children():
+    """Children follow their parents' scale: the generated children-per-parent counts are
+    rescaled to the real number of rows times the parents' scale, so the sizes are exact
+    (the counts' shape comes from the model, their sampling error in the total does not)."""
     graph = make_graph()
-    model = fit_relational(graph, make_frames(np.random.default_rng(1)), model=Bootstrap)
-    sizes = []
-    for seed in range(5):
-        out = {p.name: f for p, f in model.generate(scale=2.0, seed=seed)}
-        assert len(out["airports"]) == 40
-        sizes.append(len(out["flights"]))
-    # children follow their parents: about twice the 300 real flights on average
-    assert 450 < np.mean(sizes) < 750
+    frames = make_frames(np.random.default_rng(1))
+    model = fit_relational(graph, frames, model=Bootstrap)
+    real_legs = next(len(f) for k, f in frames.items() if k.endswith(".legs"))
+    for scale in (1.0, 2.0):
+        for seed in range(3):
+            out = {p.name: f for p, f in model.generate(scale=scale, seed=seed)}
+            assert len(out["airports"]) == 20 * scale
+            assert len(out["flights"]) == 300 * scale
+            assert len(out["legs"]) == real_legs * scale
+            per_flight = out["legs"].groupby("flight_id").size()
+            assert per_flight.min() >= 1  # every real flight has 1-3 legs; shape kept
+            assert per_flight.max() <= 4
 
 
 def test_tree_parents_follow_depths():
@@ -290,3 +297,23 @@ def test_generated_columns_keep_model_dtypes():
     ((_, out),) = list(model.generate(seed=1))
     assert str(out["year"].dtype) == "Int64" and out["year"].isna().any()
     assert str(out["maker"].dtype) == "string"
+
+
+def test_secondary_parents_fill_their_slots_before_repeating():
+    """Secondary FKs take each parent as often as its generated count (without
+    replacement, across chunks); only rows beyond the free slots go by weight."""
+    from synthohive_dbt.relational.generate import TableGenerator
+
+    gen = TableGenerator.__new__(TableGenerator)
+    gen.rng = np.random.default_rng(0)
+    members = np.arange(3)
+    weights = np.array([2.0, 0.0, 3.0])
+    free = np.array([2, 0, 3])
+    first = gen._take(members, 3, weights, free)
+    second = gen._take(members, 2, weights, free)
+    assert np.bincount(np.concatenate([first, second]), minlength=3).tolist() == [2, 0, 3]
+    assert free.tolist() == [0, 0, 0]
+    extra = gen._take(members, 1000, weights, free)
+    counts = np.bincount(extra, minlength=3)
+    assert counts[1] == 0 and 0.5 < counts[0] / counts[2] < 0.85  # by weight 2:3
+    assert len(gen._take(members, 0, weights, free)) == 0

@@ -30,6 +30,7 @@ class Made:
     frame: pd.DataFrame
     clusters: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
     weights: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
+    slots: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
 
 
 def child_counts(fk: FkPlan, n_parents: int, rng: np.random.Generator) -> np.ndarray:
@@ -73,7 +74,7 @@ class TableGenerator:
             return
         fk = plan.fks[plan.primary_fk]
         parent = self.made[fk.parent].frame
-        counts = self._parent_counts(fk, parent)
+        counts = self._scaled_counts(fk, self._parent_counts(fk, parent))
         total = int(counts.sum())
         n_null = 0
         if 0 < fk.null_rate < 1:
@@ -87,6 +88,29 @@ class TableGenerator:
             nulls = n_null // n_chunks + (1 if i < n_null % n_chunks else 0)
             if len(idx) + nulls:
                 yield np.concatenate([idx, np.full(nulls, -1, dtype=np.int64)])
+
+    def _scaled_counts(self, fk: FkPlan, counts: np.ndarray) -> np.ndarray:
+        """Children per parent rescaled so that the table gets its real number of FK
+        rows times the parent's scale (the parents' generated counts keep their shape
+        but not their sampling error in the total): floors, then the missing rows to
+        parents drawn without replacement in proportion to their fractions."""
+        parent_plan = self.plans.get(fk.parent)
+        if parent_plan is None or not parent_plan.rows or not len(counts):
+            return counts
+        target = self.plan.rows * (1.0 - fk.null_rate) * len(counts) / parent_plan.rows
+        target = int(round(target))
+        if counts.sum() == 0:
+            counts = child_counts(fk, len(counts), self.rng)
+        if counts.sum() == 0 or target <= 0:
+            return np.zeros_like(counts) if target <= 0 else counts
+        scaled = counts * (target / counts.sum())
+        base = np.floor(scaled).astype(np.int64)
+        frac = scaled - base
+        missing = min(target - int(base.sum()), int(np.count_nonzero(frac)))
+        if missing > 0:
+            extra = self.rng.choice(len(base), size=missing, replace=False, p=frac / frac.sum())
+            base[extra] += 1
+        return base
 
     def _parent_counts(self, fk: FkPlan, parent: pd.DataFrame) -> np.ndarray:
         if fk.count_column and fk.count_column in parent:
@@ -156,36 +180,62 @@ class TableGenerator:
 
     def secondary_index(self, i: int, fk: FkPlan, body: pd.DataFrame, n: int) -> np.ndarray:
         """Parents for a secondary FK: within the cluster the model chose for each row,
-        weighted by each parent's generated popularity."""
+        each parent taken as many times as its generated children-per-parent count for
+        this FK (slots drawn without replacement, across chunks); rows beyond the free
+        slots pick parents in proportion to those counts."""
         made = self.made[fk.parent]
         n_parents = len(made.frame)
         if n_parents == 0:
             return np.full(n, -1, dtype=np.int64)
-        weights = self._weights(i, fk, made)
+        weights, free = self._slots(i, fk, made)
+        idx = np.full(n, -1, dtype=np.int64)
         if fk.cluster_column and fk.cluster_column in body and fk.centroids:
             labels = pd.to_numeric(body[fk.cluster_column]).to_numpy(dtype=np.float64)
             clusters = self._clusters(i, fk, made)
-            idx = np.full(n, -1, dtype=np.int64)
             for label in np.unique(labels[~np.isnan(labels)]).astype(np.int64):
                 rows = np.flatnonzero(labels == label)
                 members = np.flatnonzero(clusters == label)
                 if len(members) == 0 or weights[members].sum() <= 0:
                     # no popular synthetic parent in that cluster: any popular parent
                     members = np.flatnonzero(weights > 0)
-                w = weights[members]
-                w = w / w.sum() if w.sum() > 0 else None
-                idx[rows] = members[self.rng.choice(len(members), size=len(rows), p=w)]
+                idx[rows] = self._take(members, len(rows), weights, free)
             return idx
-        idx = self.rng.choice(n_parents, size=n, p=weights / weights.sum()).astype(np.int64)
-        idx[self.rng.random(n) < fk.null_rate] = -1
+        rows = np.flatnonzero(self.rng.random(n) >= fk.null_rate)
+        idx[rows] = self._take(np.flatnonzero(weights > 0), len(rows), weights, free)
         return idx
 
-    def _weights(self, i: int, fk: FkPlan, made: Made) -> np.ndarray:
+    def _take(
+        self, members: np.ndarray, k: int, weights: np.ndarray, free: np.ndarray
+    ) -> np.ndarray:
+        """``k`` parents among ``members`` in random order: free slots first (without
+        replacement), then by weight with replacement; ``free`` is decremented."""
+        if k == 0:
+            return np.zeros(0, dtype=np.int64)
+        if len(members) == 0:
+            members = np.arange(len(weights))
+        avail = free[members]
+        if avail.sum() >= k:
+            drawn = self.rng.multivariate_hypergeometric(avail, k, method="marginals")
+        else:
+            drawn = avail.copy()
+        free[members] -= drawn
+        picked = np.repeat(members, drawn)
+        short = k - len(picked)
+        if short:
+            w = weights[members]
+            p = w / w.sum() if w.sum() > 0 else None
+            picked = np.concatenate([picked, members[self.rng.choice(len(members), short, p=p)]])
+        return self.rng.permutation(picked)
+
+    def _slots(self, i: int, fk: FkPlan, made: Made) -> tuple[np.ndarray, np.ndarray]:
+        """(popularity weights, free slots) of the parents for the ``i``-th FK."""
         key = (self.plan.key, i)
         if key not in made.weights:
-            counts = self._parent_counts(fk, made.frame).astype(np.float64)
-            made.weights[key] = counts if counts.sum() > 0 else np.ones(len(made.frame))
-        return made.weights[key]
+            counts = self._scaled_counts(fk, self._parent_counts(fk, made.frame))
+            weights = counts.astype(np.float64)
+            made.weights[key] = weights if weights.sum() > 0 else np.ones(len(made.frame))
+            made.slots[key] = counts.astype(np.int64)
+        return made.weights[key], made.slots[key]
 
     def _clusters(self, i: int, fk: FkPlan, made: Made) -> np.ndarray:
         key = (self.plan.key, i)

@@ -16,11 +16,12 @@
     seed        random seed for fitting and sampling (0)
     refit       fit again even when models are saved (false)
     model       copula or ctgan ('copula')
-    epochs, batch_size, device ('cpu')   training options
+    epochs, batch_size, device ('cpu'), precision ('auto')   training options
     artifacts   where models are saved, relative to the project ('target/synthohive')
 -#}
 {% macro synthesize(select=none, exclude=none, schema=none, scale=none, seed=none, refit=none,
-                    model=none, epochs=none, batch_size=none, device=none, artifacts=none) %}
+                    model=none, epochs=none, batch_size=none, device=none, precision=none,
+                    artifacts=none) %}
   {%- if not execute -%}
     {{ return({}) }}
   {%- endif -%}
@@ -41,7 +42,7 @@
   {%- set given = {
       'select': select, 'exclude': exclude, 'schema': schema, 'scale': scale, 'seed': seed,
       'refit': refit, 'model': model, 'epochs': epochs, 'batch_size': batch_size,
-      'device': device, 'artifacts': artifacts} -%}
+      'device': device, 'precision': precision, 'artifacts': artifacts} -%}
   {%- set args = {} -%}
   {%- for key, value in given.items() -%}
     {%- set chosen = value if value is not none else defaults.get(key) -%}

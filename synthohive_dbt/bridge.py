@@ -50,12 +50,13 @@ class OperationArgs:
     epochs: int | None = None
     batch_size: int | None = None
     device: str = "cpu"
+    precision: str | None = None
     artifacts: str | None = None
 
 
 def parse_args(raw: Mapping[str, Any]) -> OperationArgs:
     """Check the macro's arguments; every problem is reported at once."""
-    from .synth.base import available_models
+    from .synth.base import PRECISIONS, available_models
 
     problems: list[str] = []
     known = set(OperationArgs.__dataclass_fields__)
@@ -102,6 +103,10 @@ def parse_args(raw: Mapping[str, Any]) -> OperationArgs:
         problems.append(f"model {values['model']!r} is unknown; choose one of {', '.join(models)}")
     if isinstance(values.get("device"), str) and values["device"] not in ("cpu", "cuda"):
         problems.append(f"device must be cpu or cuda, got {values['device']!r}")
+    if "precision" in values and values["precision"] not in PRECISIONS:
+        problems.append(
+            f"precision must be one of {', '.join(PRECISIONS)}, got {values['precision']!r}"
+        )
     if problems:
         raise OperationArgumentError(
             "dbt run-operation synthesize: invalid --args "
@@ -159,7 +164,8 @@ def synthesize(adapter: Any, args: OperationArgs) -> dict[str, Any]:
     lines: list[str] = []
     if fitted:
         graph = build_graph(manifest, selected)
-        options = ModelOptions(epochs=args.epochs, batch_size=args.batch_size, device=args.device)
+        extra = {} if args.precision is None else {"precision": args.precision}
+        options = ModelOptions(args.epochs, args.batch_size, args.device, extra)
         relational, graph, rows = fit_graph(
             graph, wh, model=args.model, options=options, seed=args.seed, reporter=reporter
         )

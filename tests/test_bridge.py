@@ -142,14 +142,18 @@ def test_parse_args_normalises():
     args = parse_args({"select": "source:ops model_a", "scale": 2, "seed": 7.0, "refit": True})
     assert args == OperationArgs(select=("source:ops", "model_a"), scale=2.0, seed=7, refit=True)
     assert parse_args({"exclude": ["a b", "c"]}).exclude == ("a", "b", "c")
+    assert parse_args({"precision": "float32"}).precision == "float32"
 
 
 def test_parse_args_reports_every_problem():
     with pytest.raises(OperationArgumentError) as info:
-        parse_args({"scale": 0, "seed": -1, "model": "gan", "refit": "yes", "colour": 1})
+        parse_args(
+            {"scale": 0, "seed": -1, "model": "gan", "refit": "yes", "colour": 1, "precision": 8}
+        )
     text = str(info.value)
     for part in ("scale must be", "seed must be", "'gan' is unknown", "refit must be", "colour"):
         assert part in text
+    assert "precision must be one of auto, float32, bfloat16, got 8" in text
 
 
 # ---- dbt run-operation, for real ---------------------------------------------------------

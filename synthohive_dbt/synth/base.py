@@ -23,6 +23,9 @@ from ..progress import SILENT, Reporter
 from ..schema import Column
 from .artifacts import read_artifact, write_artifact
 
+#: values of the ``precision`` option of models with neural networks (``ctgan``)
+PRECISIONS = ("auto", "float32", "bfloat16")
+
 
 @dataclass(frozen=True)
 class ModelOptions:

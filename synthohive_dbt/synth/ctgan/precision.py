@@ -18,7 +18,9 @@ import contextlib
 
 import torch
 
-PRECISIONS = ("auto", "float32", "bfloat16")
+from ..base import PRECISIONS
+
+__all__ = ["PRECISIONS", "autocast", "compute_dtype", "native_bfloat16"]
 
 
 def native_bfloat16(device: torch.device) -> bool:

@@ -16,7 +16,10 @@ nothing.
 
 from __future__ import annotations
 
+import site
 import string
+import sys
+import sysconfig
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +38,16 @@ PACKAGE_NAME = "synthohive"
 PACKAGE_SOURCES = ("local", "git")
 VARS_KEYS = ("synthohive", "synthohive_synthesize")
 
-_ROOT = Path(__file__).resolve().parent.parent  # the checkout: dbt package + template
+_CHECKOUT = Path(__file__).resolve().parent.parent  # a source checkout or editable install
+#: where a wheel installs the dbt package and the template (pyproject's data-files)
+_SHARE = Path("share") / "synthohive-dbt"
+
+
+def _roots() -> list[Path]:
+    """Directories that may hold the dbt package and the template: the checkout this
+    module runs from, then the data directories a wheel installs into."""
+    bases = [sysconfig.get_path("data"), sys.prefix, site.getuserbase()]
+    return [_CHECKOUT, *dict.fromkeys(Path(b) / _SHARE for b in bases if b)]
 
 
 class InitError(SynthoHiveError):
@@ -61,24 +73,28 @@ class InitResult:
 
 
 def template_dir() -> Path:
-    path = _ROOT / "dbt_project_template"
-    if not (path / "vars.yml").is_file():
-        raise InitError(
-            f"the synthohive project template is missing ({path}); this installation of "
-            "synthohive-dbt lacks its dbt files: install it from a source checkout "
-            "(pip install -e DIR)"
-        )
-    return path
+    for root in _roots():
+        if (root / "dbt_project_template" / "vars.yml").is_file():
+            return root / "dbt_project_template"
+    raise InitError(
+        "the synthohive project template is missing (looked in "
+        + ", ".join(str(r / "dbt_project_template") for r in _roots())
+        + "); reinstall synthohive-dbt (pip install --force-reinstall synthohive-dbt) or "
+        "install it from a source checkout (pip install -e DIR)"
+    )
 
 
 def dbt_package_dir() -> Path | None:
     """The synthohive dbt package (``dbt_project.yml`` named synthohive) installed with this
-    library, or None when only the Python package is installed."""
-    project = _ROOT / "dbt_project.yml"
-    if not project.is_file() or not (_ROOT / "macros" / "synthesize.sql").is_file():
-        return None
-    doc = _load_yaml(project.read_text(), project)
-    return _ROOT if isinstance(doc, Mapping) and doc.get("name") == PACKAGE_NAME else None
+    library (a checkout, or a wheel's data files), or None when it is missing."""
+    for root in _roots():
+        project = root / "dbt_project.yml"
+        if not project.is_file() or not (root / "macros" / "synthesize.sql").is_file():
+            continue
+        doc = _load_yaml(project.read_text(), project)
+        if isinstance(doc, Mapping) and doc.get("name") == PACKAGE_NAME:
+            return root
+    return None
 
 
 def init_project(

@@ -207,3 +207,57 @@ def test_git_source(tmp_path):
 def test_not_a_project(tmp_path, capsys):
     assert cli.main(["init", "--project", str(tmp_path)]) == 1
     assert "No dbt_project.yml" in capsys.readouterr().err
+
+
+@pytest.mark.integration
+def test_a_wheel_install_carries_the_dbt_package_and_the_template(tmp_path, monkeypatch):
+    """The wheel ships dbt_project.yml, macros/ and the init template as data files; with
+    them installed under a prefix (and no checkout), init finds them and dbt deps + parse
+    accept the local package."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    from synthohive_dbt import init as init_mod
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md", "dbt_project.yml"):
+        shutil.copy(ROOT / name, src / name)
+    for name in ("synthohive_dbt", "dbt_synthohive", "macros", "dbt_project_template"):
+        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    dist = tmp_path / "dist"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(dist), str(src)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    wheel = next(dist.glob("synthohive_dbt-*.whl"))
+    prefix = tmp_path / "prefix"
+    shipped = set()
+    with zipfile.ZipFile(wheel) as archive:
+        for name in archive.namelist():
+            if ".data/data/" in name:
+                rel = name.split(".data/data/", 1)[1]
+                shipped.add(rel)
+                (prefix / rel).parent.mkdir(parents=True, exist_ok=True)
+                (prefix / rel).write_bytes(archive.read(name))
+    share = Path("share") / "synthohive-dbt"
+    expected = {str(share / p.relative_to(ROOT)) for p in ROOT.glob("macros/**/*.sql")}
+    expected |= {str(share / "dbt_project.yml")}
+    expected |= {str(share / "dbt_project_template" / p.name) for p in template_dir().iterdir()}
+    assert expected <= shipped, sorted(expected - shipped)
+
+    monkeypatch.setattr(init_mod, "_CHECKOUT", tmp_path / "not-a-checkout")
+    monkeypatch.setattr(init_mod.sysconfig, "get_path", lambda name: str(prefix))
+    assert dbt_package_dir() == prefix / share
+    assert template_dir() == prefix / share / "dbt_project_template"
+    project = make_project(tmp_path)
+    init_project(project)
+    packages = yaml.safe_load((project / "packages.yml").read_text())
+    assert packages == {"packages": [{"local": str(prefix / share)}]}
+    dbt_ok(project, "deps")
+    dbt_ok(project, "parse")
+    assert (project / "dbt_packages" / "synthohive" / "macros" / "synthesize.sql").exists()

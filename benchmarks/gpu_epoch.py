@@ -54,9 +54,12 @@ def time_ours(frame: pd.DataFrame, args) -> dict:
     from synthohive_dbt.schema import Column
     from synthohive_dbt.synth.base import ModelOptions
     from synthohive_dbt.synth.ctgan import CTGANModel
+    from synthohive_dbt.synth.ctgan.precision import compute_dtype
 
     log = EventLog()
-    model = CTGANModel(ModelOptions(epochs=1, batch_size=args.batch_size, device=args.device))
+    extra = {"precision": args.precision}
+    options = ModelOptions(epochs=1, batch_size=args.batch_size, device=args.device, extra=extra)
+    model = CTGANModel(options)
     t0 = time.perf_counter()
     model.fit(frame, [Column(c) for c in frame.columns], rng=np.random.default_rng(0),
               reporter=Reporter(log))  # fmt: skip
@@ -74,6 +77,7 @@ def time_ours(frame: pd.DataFrame, args) -> dict:
         "steps": epoch["steps"],
         "sampling_rows_per_s": args.sample_rows / sample_s,
         "peak_gpu_mb": torch.cuda.max_memory_allocated() / 2**20,
+        "matmul_dtype": str(compute_dtype(args.precision, torch.device(args.device))),
     }
 
 
@@ -137,6 +141,10 @@ def main() -> None:
     parser.add_argument("--sample-rows", type=int, default=200_000)
     parser.add_argument("--side", choices=["both", "ours", "reference"], default="both")
     parser.add_argument("--device", default="cuda", help="cpu: a dry run of this script")
+    parser.add_argument(
+        "--precision", default="auto", choices=["auto", "float32", "bfloat16"],
+        help="our engine's matrix products (auto: bfloat16 on GPUs that support it)",
+    )  # fmt: skip
     args = parser.parse_args()
     import torch
 

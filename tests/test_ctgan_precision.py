@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from test_ctgan import columns_of, fit, mixed_frame
+from test_ctgan import columns_of, fit, mixed_frame, one_thread  # noqa: F401 (autouse fixture)
 
 from synthohive_dbt.errors import ModelError
 from synthohive_dbt.synth.base import ModelOptions
@@ -16,14 +16,6 @@ from synthohive_dbt.synth.ctgan.precision import compute_dtype, native_bfloat16
 from synthohive_dbt.synth.ctgan.train import generation_mask
 
 CPU = torch.device("cpu")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_precision_option_is_validated_and_defaults_to_auto():

@@ -92,8 +92,9 @@ class TableGenerator:
     def _scaled_counts(self, fk: FkPlan, counts: np.ndarray) -> np.ndarray:
         """Children per parent rescaled so that the table gets its real number of FK
         rows times the parent's scale (the parents' generated counts keep their shape
-        but not their sampling error in the total): floors, then the missing rows to
-        parents drawn without replacement in proportion to their fractions."""
+        but not their sampling error in the total): floors kept within the real range
+        of children per parent, then the missing rows to parents below the real maximum,
+        drawn without replacement in proportion to what their floors cut off."""
         parent_plan = self.plans.get(fk.parent)
         if parent_plan is None or not parent_plan.rows or not len(counts):
             return counts
@@ -103,12 +104,15 @@ class TableGenerator:
             counts = child_counts(fk, len(counts), self.rng)
         if counts.sum() == 0 or target <= 0:
             return np.zeros_like(counts) if target <= 0 else counts
+        observed = np.flatnonzero(np.asarray(fk.histogram))
+        lo, hi = (int(observed[0]), int(observed[-1])) if len(observed) else (0, None)
         scaled = counts * (target / counts.sum())
-        base = np.floor(scaled).astype(np.int64)
-        frac = scaled - base
-        missing = min(target - int(base.sum()), int(np.count_nonzero(frac)))
+        base = np.clip(np.floor(scaled).astype(np.int64), lo, hi)
+        room = np.where(base < (hi if hi is not None else np.inf), scaled - base, 0.0)
+        room = np.clip(room, 0.0, None)
+        missing = min(target - int(base.sum()), int(np.count_nonzero(room)))
         if missing > 0:
-            extra = self.rng.choice(len(base), size=missing, replace=False, p=frac / frac.sum())
+            extra = self.rng.choice(len(base), size=missing, replace=False, p=room / room.sum())
             base[extra] += 1
         return base
 

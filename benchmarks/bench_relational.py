@@ -77,7 +77,7 @@ def worker_ours(args) -> dict:
     real = _read(Path(args.real), data.to_memory)
     graph, key = data.schema_graph()
     frames = {key[name]: frame for name, frame in real.items()}
-    options = ModelOptions(epochs=args.epochs)
+    options = ModelOptions(epochs=args.epochs, batch_size=args.batch_size)
     before = _usage()
     t0 = time.perf_counter()
     model = fit_relational(graph, frames, model=args.model, options=options, seed=args.seed)
@@ -230,6 +230,8 @@ def drive(args) -> dict:
             }
             if args.epochs is not None:
                 flags["--epochs"] = args.epochs
+            if args.batch_size is not None:
+                flags["--batch-size"] = args.batch_size
             task = [str(x) for pair in flags.items() for x in pair]
             fits[side] = _run(pythons[side], task, args.threads)
         if "hma" in fits:
@@ -271,16 +273,16 @@ def _side_summary(runs: list[dict]) -> dict:
 def _summarise(args, runs, real_rows, cleaning, versions, workdir) -> dict:
     import torch
 
-    ours, hma = (_side_summary(runs[side]) for side in SIDES)
+    ours, hma = (_side_summary(runs[side]) if runs[side] else None for side in SIDES)
     ratios = {
         f"{k}_hma_over_ours": hma[k] / ours[k]
         for k in (*TIMES, "total_s", "total_cpu_s")
-        if ours[k]
+        if hma and ours[k]
     }
     diffs = {
         f"{k}_ours_minus_hma": ours["quality"][k] - hma["quality"][k]
         for k in ("score", *PROPERTIES)
-        if ours["quality"].get(k) is not None and hma["quality"].get(k) is not None
+        if hma and ours["quality"].get(k) is not None and hma["quality"].get(k) is not None
     }
     return {
         "command": shlex.join([Path(sys.executable).name, *sys.argv]),
@@ -292,7 +294,16 @@ def _summarise(args, runs, real_rows, cleaning, versions, workdir) -> dict:
         },
         "settings": {
             k: getattr(args, k)
-            for k in ("flights", "model", "epochs", "repeats", "hma_repeats", "threads", "seed")
+            for k in (
+                "flights",
+                "model",
+                "epochs",
+                "batch_size",
+                "repeats",
+                "hma_repeats",
+                "threads",
+                "seed",
+            )  # fmt: skip
         },
         "machine": {
             "cpu_count": os.cpu_count(),
@@ -314,6 +325,7 @@ def main() -> None:
     parser.add_argument("--flights", type=int, default=2000, help="flights sampled (seeded)")
     parser.add_argument("--model", choices=["copula", "ctgan"], default="copula")
     parser.add_argument("--epochs", type=int, default=None, help="ctgan epochs (ours)")
+    parser.add_argument("--batch-size", type=int, default=None, help="ctgan batch size (ours)")
     parser.add_argument("--repeats", type=int, default=3, help="runs of our side")
     parser.add_argument(
         "--hma-repeats",
@@ -331,8 +343,8 @@ def main() -> None:
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--synth", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.repeats < 1 or args.hma_repeats < 1:
-        parser.error("--repeats and --hma-repeats must be at least 1")
+    if args.repeats < 1 or args.hma_repeats < 0:
+        parser.error("--repeats must be at least 1, --hma-repeats at least 0 (0: ours only)")
     if args.worker:
         worker = {"ours": worker_ours, "hma": worker_hma, "quality": worker_quality}
         print(json.dumps(worker[args.worker](args)))

@@ -38,6 +38,16 @@ def test_compute_dtype_follows_the_hardware_for_auto():
     assert compute_dtype("auto", CPU) == (torch.bfloat16 if native else torch.float32)
 
 
+def test_auto_is_float32_on_a_cpu_without_bfloat16_units(monkeypatch):
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    assert not native_bfloat16(CPU)
+    assert compute_dtype("auto", CPU) == torch.float32
+    assert compute_dtype("bfloat16", CPU) == torch.bfloat16  # asked for: emulated, slower
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)
+    assert compute_dtype("auto", CPU) == torch.bfloat16
+
+
 def _trained_generator(seed: int = 0) -> networks.Generator:
     """A generator with non-trivial batch-norm statistics (a few training-mode passes)."""
     g = torch.Generator().manual_seed(seed)

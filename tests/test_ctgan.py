@@ -20,6 +20,7 @@ from synthohive_dbt.schema import Column, ColumnType, LogicalType
 from synthohive_dbt.synth.base import ModelOptions, get_model_class, load_model
 from synthohive_dbt.synth.ctgan import CTGANModel
 from synthohive_dbt.synth.ctgan import train as train_mod
+from synthohive_dbt.synth.ctgan.options import auto_batch_size
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = {"embedding_dim": 8, "generator_dim": [32, 32], "discriminator_dim": [32], "pac": 2}
@@ -313,6 +314,23 @@ def test_per_table_overrides_reach_the_config():
     options = base.with_overrides({"epochs": 4, "pac": 5, "patience": 3})
     config = CTGANModel(options).config
     assert (config.epochs, config.batch_size, config.pac, config.patience) == (4, 500, 5, 3)
+
+
+def test_batch_size_follows_the_table_unless_given():
+    assert [auto_batch_size(n, 10) for n in (50_000, 5_000, 1_800, 300, 40)] == [
+        500, 500, 180, 30, 10,
+    ]  # fmt: skip
+    assert auto_batch_size(1_234, 4) == 120  # a multiple of pac
+    frame = mixed_frame(600)  # 540 training rows after the 60-row hold-out
+    log = EventLog()
+    model = CTGANModel(ModelOptions(1, None, "cpu", extra={**TINY}))
+    model.fit(frame, columns_of(frame), rng=np.random.default_rng(0), reporter=Reporter(log))
+    assert model.config.batch_size is None  # the artifact keeps "auto"
+    assert model.training["batch_size"] == 54
+    assert log.named("fit_start")[0].fields["batch_size"] == 54
+    assert log.named("epoch")[0].fields["steps"] == 10
+    given = fit(frame, epochs=1, batch_size=100, reporter=Reporter(log))
+    assert given.training["batch_size"] == 100
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error without CUDA")

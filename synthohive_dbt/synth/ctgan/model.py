@@ -22,6 +22,7 @@ Documented behaviour for awkward tables:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ from ...schema import Column
 from ..base import ModelOptions, TableModel
 from ..columns import ColumnCodec, fit_codecs
 from .networks import materialise
-from .options import CTGANConfig
+from .options import CTGANConfig, auto_batch_size
 from .sampler import ConditionSampler
 from .train import Holdout, Trainer, build_generator, generate, train
 from .transformer import DataTransformer
@@ -79,11 +80,14 @@ class CTGANModel(TableModel):
             ctx = None  # a zero-width context carries nothing
         values = self._fit_transformer(frame, columns, rng)
         transformer, c = self._transformer, self.config
+        if c.batch_size is None:  # auto: from the number of training rows
+            n_train = len(frame) - holdout_size(len(frame), c.validation_rows)
+            c = replace(c, batch_size=auto_batch_size(n_train, c.pac))
         self.device, self._context_dim = device, 0 if ctx is None else ctx.shape[1]
         reporter.event(
             "fit_start", table=table, rows=len(frame), columns=len(columns),
             modelled=len(transformer.spans), width=transformer.width, epochs=c.epochs,
-            device=str(device),
+            batch_size=c.batch_size, device=str(device),
         )  # fmt: skip
         self._generator = self._sampler = None
         self.training = {"epochs_run": 0, "best_epoch": 0, "best_score": None,
@@ -101,6 +105,7 @@ class CTGANModel(TableModel):
         self._use_condition = not trainer.cond_dropout
         self._sampler = ConditionSampler(transformer, None, device)
         self.training = {
+            "batch_size": c.batch_size,
             "epochs_run": result.epochs_run,
             "best_epoch": result.best_epoch,
             "best_score": result.best_score,

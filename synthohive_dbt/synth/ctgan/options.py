@@ -19,7 +19,7 @@ from .precision import PRECISIONS
 @dataclass(frozen=True)
 class CTGANConfig:
     epochs: int = 300
-    batch_size: int = 500
+    batch_size: int | None = None  # None: auto_batch_size(training rows), at most 500
     device: str = "cpu"
     embedding_dim: int = 128
     generator_dim: tuple[int, ...] = (256, 256)
@@ -96,6 +96,8 @@ class CTGANConfig:
         )
         for name in positive:
             value = getattr(self, name)
+            if name == "batch_size" and value is None:
+                continue  # chosen from the table size at fit time
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 problems.append(f"{name} must be a positive integer, got {value!r}")
         for name in ("generator_dim", "discriminator_dim"):
@@ -121,3 +123,15 @@ class CTGANConfig:
             problems.append("lr and tau must be positive")
         if problems:
             raise ModelError("invalid ctgan options", problems)
+
+
+#: the batch size of the reference CTGAN, the most ``auto_batch_size`` takes
+MAX_AUTO_BATCH = 500
+
+
+def auto_batch_size(rows: int, pac: int) -> int:
+    """The batch size when none is given: a tenth of the training rows (about ten steps an
+    epoch on small tables, where batches of 500 would give one or two), a multiple of
+    ``pac``, between ``pac`` and 500."""
+    batch = min(rows // 10, MAX_AUTO_BATCH) // pac * pac
+    return max(batch, pac)

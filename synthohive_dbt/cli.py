@@ -72,7 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="ctgan (default): our CTGAN; copula: a fast Gaussian copula",
     )
     p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="ctgan batch size (default: a tenth of each table's training rows, at most 500)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.add_argument(

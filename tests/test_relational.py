@@ -325,3 +325,20 @@ def test_secondary_parents_fill_their_slots_before_repeating():
     counts = np.bincount(extra, minlength=3)
     assert counts[1] == 0 and 0.5 < counts[0] / counts[2] < 0.85  # by weight 2:3
     assert len(gen._take(members, 0, weights, free)) == 0
+
+
+def test_fill_counts_reaches_the_target_within_the_real_range():
+    from synthohive_dbt.relational.generate import fill_counts
+
+    rng = np.random.default_rng(0)
+    counts = np.array([0, 5, 10, 100, 3, 0])
+    half = fill_counts(counts, 59, 0, 60, rng)
+    assert half.sum() == 59 and half[[0, 5]].tolist() == [0, 0]  # zeros stay zero
+    assert np.all(np.abs(half - counts * 59 / 118) < 1)  # proportional, then rounded
+    capped = fill_counts(counts, 236, 1, 60, rng)
+    assert capped.sum() == 236 and capped.max() <= 60 and capped[[0, 5]].tolist() == [0, 0]
+    assert capped[3] == 60 and capped[1] > counts[1] and capped[4] > counts[4]
+    out_of_reach = fill_counts(counts, 1000, 0, 60, rng)
+    assert out_of_reach.tolist() == [0, 60, 60, 60, 60, 0]
+    assert fill_counts(counts, 20, 1, 60, rng).min(where=counts > 0, initial=99) >= 1
+    assert fill_counts(counts, 118, 0, None, rng).tolist() == counts.tolist()

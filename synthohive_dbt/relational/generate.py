@@ -41,6 +41,38 @@ def child_counts(fk: FkPlan, n_parents: int, rng: np.random.Generator) -> np.nda
     return rng.choice(len(hist), size=n_parents, p=hist / hist.sum()).astype(np.int64)
 
 
+def fill_counts(
+    counts: np.ndarray, target: int, lo: int, hi: int | None, rng: np.random.Generator
+) -> np.ndarray:
+    """Integer counts proportional to ``counts`` (zeros stay zero) that sum to ``target``
+    where the bounds allow, each positive count within ``[lo, hi]``: the common factor
+    is found by bisection (parents at ``hi`` leave the rest to the others), then floors,
+    then the missing units to parents below ``hi``, drawn without replacement in
+    proportion to what their floors cut off."""
+    positive = counts > 0
+    cap = np.inf if hi is None else float(hi)
+
+    def scaled_by(factor: float) -> np.ndarray:
+        return np.where(positive, np.clip(counts * factor, lo, cap), 0.0)
+
+    low, high = 0.0, target / counts.sum()
+    while scaled_by(high).sum() < target and high < 1e12 and np.isfinite(cap):
+        if scaled_by(high).sum() >= positive.sum() * cap:
+            break  # every parent at the cap: the target is out of reach
+        high *= 2.0
+    for _ in range(60):
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if scaled_by(mid).sum() < target else (low, mid)
+    scaled = scaled_by(high)
+    base = np.floor(scaled).astype(np.int64)
+    room = np.where(base < cap, scaled - base, 0.0)
+    missing = min(target - int(base.sum()), int(np.count_nonzero(room)))
+    if missing > 0:
+        extra = rng.choice(len(base), size=missing, replace=False, p=room / room.sum())
+        base[extra] += 1
+    return base
+
+
 class TableGenerator:
     """Yields output chunks of one table; ``made`` holds the parents' retained frames."""
 
@@ -91,10 +123,9 @@ class TableGenerator:
 
     def _scaled_counts(self, fk: FkPlan, counts: np.ndarray) -> np.ndarray:
         """Children per parent rescaled so that the table gets its real number of FK
-        rows times the parent's scale (the parents' generated counts keep their shape
-        but not their sampling error in the total): floors kept within the real range
-        of children per parent, then the missing rows to parents below the real maximum,
-        drawn without replacement in proportion to what their floors cut off."""
+        rows times the parent's scale: the parents' generated counts keep their shape
+        (zeros stay zero) but not their sampling error in the total, and stay within the
+        real range of children per parent (``fill_counts``)."""
         parent_plan = self.plans.get(fk.parent)
         if parent_plan is None or not parent_plan.rows or not len(counts):
             return counts
@@ -106,15 +137,7 @@ class TableGenerator:
             return np.zeros_like(counts) if target <= 0 else counts
         observed = np.flatnonzero(np.asarray(fk.histogram))
         lo, hi = (int(observed[0]), int(observed[-1])) if len(observed) else (0, None)
-        scaled = counts * (target / counts.sum())
-        base = np.clip(np.floor(scaled).astype(np.int64), lo, hi)
-        room = np.where(base < (hi if hi is not None else np.inf), scaled - base, 0.0)
-        room = np.clip(room, 0.0, None)
-        missing = min(target - int(base.sum()), int(np.count_nonzero(room)))
-        if missing > 0:
-            extra = self.rng.choice(len(base), size=missing, replace=False, p=room / room.sum())
-            base[extra] += 1
-        return base
+        return fill_counts(counts, target, lo, hi, self.rng)
 
     def _parent_counts(self, fk: FkPlan, parent: pd.DataFrame) -> np.ndarray:
         if fk.count_column and fk.count_column in parent:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunner
+from helpers import copy_project, dbt
 
 import dbt_synthohive
 from dbt_synthohive import METHOD_NAME, _plugin
@@ -157,33 +157,6 @@ def test_parse_args_reports_every_problem():
 
 
 # ---- dbt run-operation, for real ---------------------------------------------------------
-
-
-def copy_project(dest: Path) -> Path:
-    project = dest / "project"
-    shutil.copytree(
-        ROOT / "integration_tests",
-        project,
-        ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "*.duckdb"),
-    )
-    packages = project / "packages.yml"
-    packages.write_text(packages.read_text().replace("local: ../", f"local: {ROOT}/", 1))
-    return project
-
-
-def dbt(project: Path, *args: str, target: str = "duckdb"):
-    return dbtRunner().invoke(
-        [
-            *args,
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-            "--target",
-            target,
-            "--quiet",
-        ]
-    )
 
 
 def synthesize(project: Path, args: str, target: str = "duckdb", *extra: str):

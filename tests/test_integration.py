@@ -13,40 +13,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunner
+from helpers import copy_project, dbt
 
 from synthohive_dbt import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.integration
-
-
-def copy_project(dest: Path) -> Path:
-    project = dest / "project"
-    shutil.copytree(
-        ROOT / "integration_tests",
-        project,
-        ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "*.duckdb"),
-    )
-    packages = project / "packages.yml"
-    packages.write_text(packages.read_text().replace("local: ../", f"local: {ROOT}/", 1))
-    return project
-
-
-def dbt(project: Path, *args: str, target: str):
-    result = dbtRunner().invoke(
-        [
-            *args,
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-            "--target",
-            target,
-            "--quiet",
-        ]
-    )
-    return result
 
 
 def synthohive(project: Path, *args: str, target: str) -> int:

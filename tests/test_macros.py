@@ -10,7 +10,6 @@ statistic against a Python reference computed from the CSVs. Arguments out of ra
 from __future__ import annotations
 
 import os
-import shutil
 import textwrap
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,7 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from dbt.cli.main import dbtRunner, dbtRunnerResult
+from dbt.cli.main import dbtRunnerResult
+from helpers import copy_project, dbt
 from scipy.stats import ks_2samp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,25 +153,6 @@ def _as_strings(rows) -> set[tuple[str, ...]]:
 
 
 # -- running dbt on a copy of integration_tests ---------------------------------------------
-
-
-def copy_project(dest: Path) -> Path:
-    project = dest / "project"
-    shutil.copytree(
-        ROOT / "integration_tests",
-        project,
-        ignore=shutil.ignore_patterns("target*", "dbt_packages", "logs", "*.duckdb"),
-    )
-    packages = project / "packages.yml"
-    packages.write_text(packages.read_text().replace("local: ../", f"local: {ROOT}/", 1))
-    return project
-
-
-def dbt(project: Path, *args: str, target: str) -> dbtRunnerResult:
-    return dbtRunner().invoke(
-        [*args, "--project-dir", str(project), "--profiles-dir", str(project),
-         "--target", target, "--quiet"]
-    )  # fmt: skip
 
 
 @contextmanager

@@ -55,11 +55,10 @@ def fill_counts(
     def scaled_by(factor: float) -> np.ndarray:
         return np.where(positive, np.clip(counts * factor, lo, cap), 0.0)
 
-    low, high = 0.0, target / counts.sum()
-    while scaled_by(high).sum() < target and high < 1e12 and np.isfinite(cap):
-        if scaled_by(high).sum() >= positive.sum() * cap:
-            break  # every parent at the cap: the target is out of reach
-        high *= 2.0
+    # from ``high`` up every positive count is at the cap (or the target is reached)
+    low, high = 0.0, max(target / counts.sum(), cap / counts[positive].min())
+    if not np.isfinite(high):
+        high = target / counts.sum()  # no cap: the plain factor reaches the target
     for _ in range(60):
         mid = 0.5 * (low + high)
         low, high = (mid, high) if scaled_by(mid).sum() < target else (low, mid)

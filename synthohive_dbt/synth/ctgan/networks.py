@@ -19,7 +19,6 @@ from .transformer import DataTransformer
 
 _EPS = 1e-10
 _TINY = 1e-30  # a span total below this is redone with its own maximum
-_SEARCH_WIDTH = 24  # spans this wide draw by binary search, narrower ones by counting
 
 
 class Residual(nn.Module):
@@ -273,10 +272,7 @@ def draw_slots(
         # 1 - U lies in (0, 1]: the threshold is positive and at most the total, so the
         # first slot whose cumulative weight reaches it always has weight (masked never)
         u = (1.0 - torch.rand(n, grp.count, 1, generator=g, device=raw.device)) * cdf[..., -1:]
-        if grp.width >= _SEARCH_WIDTH:
-            slots.append(torch.searchsorted(cdf, u).squeeze(-1))
-        else:
-            slots.append((cdf < u).sum(dim=-1))
+        slots.append(torch.searchsorted(cdf, u).squeeze(-1))  # how many slots lie below u
     empty = torch.zeros(n, 0, dtype=torch.long, device=raw.device)
     return torch.tanh(pre), torch.cat(slots, dim=1) if slots else empty
 

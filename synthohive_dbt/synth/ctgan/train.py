@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -34,6 +35,11 @@ class Holdout:
 
     values: list[np.ndarray]
     context: np.ndarray | None
+
+    @cached_property
+    def groups(self) -> list[np.ndarray] | None:
+        """Rows of similar contexts, scored apart (None: score all rows together)."""
+        return context_groups(self.context)
 
 
 @dataclass
@@ -252,10 +258,11 @@ class Trainer:
             use_condition=not self.cond_dropout,
         )
         fake = self.transformer.decode(alpha, slots, n)
-        groups = context_groups(holdout.context)
-        if groups is None:
+        if holdout.groups is None:
             return similarity(holdout.values, fake, self.transformer.layouts)
-        return conditional_similarity(holdout.values, fake, self.transformer.layouts, groups)
+        return conditional_similarity(
+            holdout.values, fake, self.transformer.layouts, holdout.groups
+        )
 
 
 def train(trainer: Trainer, holdout: Holdout, reporter: Reporter, table: str) -> TrainResult:

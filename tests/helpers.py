@@ -1,0 +1,32 @@
+"""Shared by the tests that run dbt on a copy of ``integration_tests``."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def copy_project(dest: Path) -> Path:
+    """A fresh copy of ``integration_tests`` (no build output, no DuckDB files) whose
+    ``local: ../`` package entry points at this checkout."""
+    project = dest / "project"
+    shutil.copytree(
+        ROOT / "integration_tests",
+        project,
+        ignore=shutil.ignore_patterns("target*", "dbt_packages", "logs", "*.duckdb"),
+    )
+    packages = project / "packages.yml"
+    packages.write_text(packages.read_text().replace("local: ../", f"local: {ROOT}/", 1))
+    return project
+
+
+def dbt(project: Path, *args: str, target: str = "duckdb") -> dbtRunnerResult:
+    """``dbt ARGS`` on ``project`` (its own profiles.yml), quietly."""
+    return dbtRunner().invoke(
+        [*args, "--project-dir", str(project), "--profiles-dir", str(project),
+         "--target", target, "--quiet"]
+    )  # fmt: skip

@@ -118,6 +118,10 @@ class Table:
     unique_keys: tuple[tuple[str, ...], ...] = ()
     meta: Mapping[str, Any] = field(default_factory=lambda: _frozen(None))
     source_name: str | None = None  # for sources: the dbt source name
+    # boolean SQL conditions every row must meet, over this table's own column names, from
+    # expression tests (dbt_utils.expression_is_true and look-alikes) declared on the table
+    # or traced to it from the models that select from it; generation enforces them
+    expressions: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column | None:
         for col in self.columns:

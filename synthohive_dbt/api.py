@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .emit import check_writable, write_sources_yaml, yaml_target
 from .emit.exports import export_python_models, export_seeds, fidelity_config
 from .environment import placements, write_environment
 from .errors import EmitError
+from .lineage import models_downstream_of
 from .manifest import build_graph
 from .pipeline import (
     DEFAULT_SCHEMA,
@@ -24,9 +25,12 @@ from .pipeline import (
     write_synthetic,
 )
 from .progress import SILENT, Reporter
-from .project import Project, load_project
+from .project import Project, compile_models, load_project
+from .refit import Refit, merge, plan_refit, saved_artifacts
 from .relational import RelationalModel
+from .relational.discovery import graph_rules
 from .relational.generate import DEFAULT_CHUNK_ROWS
+from .relational.identities import RuleSet
 from .schema import ColumnType, SchemaGraph
 from .synth.base import ModelOptions
 from .warehouse import open_warehouse
@@ -42,6 +46,7 @@ class ProjectOptions:
     select: Sequence[str] = ()
     exclude: Sequence[str] = ()
     vars: dict | None = None
+    state: Path | None = None  # an earlier run's manifest.json for state: selection
 
 
 @dataclass
@@ -49,14 +54,18 @@ class Inspection:
     project: Project
     graph: SchemaGraph
     column_types: dict[str, dict[str, ColumnType]] = field(default_factory=dict)
+    rules: dict[str, RuleSet] | None = None  # with the warehouse: declared and found in data
 
 
 @dataclass
 class FitResult:
     artifacts: Path
-    tables: dict[str, int]  # table name -> real rows
+    tables: dict[str, int]  # table name -> real rows, every table of the artifacts
     seconds: float
     warnings: tuple[str, ...] = ()
+    trained: tuple[str, ...] = ()  # table names whose model was trained
+    reused: tuple[str, ...] = ()  # read, fingerprint unchanged: saved model kept
+    kept: tuple[str, ...] = ()  # not selected (--state): neither read nor trained
 
 
 @dataclass
@@ -83,19 +92,29 @@ def open_project(opts: ProjectOptions) -> Project:
         vars=opts.vars,
         select=tuple(opts.select),
         exclude=tuple(opts.exclude),
+        state=opts.state,
     )
+
+
+def schema_graph(project: Project) -> SchemaGraph:
+    """The schema graph of the project's selected tables, with the keys and tests of the
+    models built on them traced through the models' SQL as dbt compiles it."""
+    tables = [k for k in project.selected if not k.startswith("model.")]
+    models = models_downstream_of(project.manifest, set(tables)) if tables else []
+    not_compiled = compile_models(project, models)
+    return build_graph(project.manifest, project.selected, not_compiled)
 
 
 def inspect(opts: ProjectOptions, *, with_warehouse: bool = False) -> Inspection:
     """The schema graph of the selected tables; with_warehouse also reads real types and
     runs the data-level validation."""
     project = open_project(opts)
-    graph = build_graph(project.manifest, project.selected)
+    graph = schema_graph(project)
     if not with_warehouse:
         return Inspection(project, graph)
     with open_warehouse(project.adapter_type, project.credentials) as wh:
-        graph, types, _ = _read_and_validate(graph, wh, read_rows=True)
-    return Inspection(project, graph, types)
+        graph, types, frames = _read_and_validate(graph, wh, read_rows=True)
+    return Inspection(project, graph, types, graph_rules(graph, frames))
 
 
 def default_artifacts(project: Project) -> Path:
@@ -110,18 +129,75 @@ def fit(
     seed: int = 0,
     artifacts: Path | None = None,
     reporter: Reporter = SILENT,
+    full_refresh: bool = False,
 ) -> FitResult:
+    """Fit the selected tables and save the artifacts (default PROJECT/target/synthohive).
+
+    A table whose fingerprint is unchanged since the artifacts at that path were saved keeps
+    its saved model; ``full_refresh`` trains every model it reads again. With
+    ``opts.state`` the selection refits part of the saved artifacts and keeps the rest
+    (see ``refit``).
+    """
     start = time.perf_counter()
     project = open_project(opts)
-    graph = build_graph(project.manifest, project.selected)
-    with open_warehouse(project.adapter_type, project.credentials) as wh:
-        relational, graph, rows = fit_graph(
-            graph, wh, model=model, options=options, seed=seed, reporter=reporter
-        )
+    options = options or ModelOptions()
     out = Path(artifacts) if artifacts else default_artifacts(project)
+    saved = saved_artifacts(out, state=opts.state is not None)
+    warnings: tuple[str, ...] = ()
+    if opts.state is not None and saved is not None:
+        refit = plan_refit(
+            project.manifest,
+            project.selected,
+            saved,
+            lambda keys: schema_graph(replace(project, selected=tuple(keys))),
+            model=model,
+            options=options,
+            seed=seed,
+        )
+    else:
+        refit = Refit.everything(schema_graph(project))
+        if opts.state is not None:
+            warnings = (f"no artifacts at {out} to update: fitted the selected tables only",)
+    for key in refit.kept:
+        reporter.event("table_kept", table=refit.graph.table(key).name)
+    fitted = None
+    warnings += refit.graph.warnings
+    if refit.families.tables:
+        with open_warehouse(project.adapter_type, project.credentials) as wh:
+            fitted, checked, _ = fit_graph(
+                refit.families,
+                wh,
+                model=model,
+                options=options,
+                seed=seed,
+                reporter=reporter,
+                previous=None if full_refresh else saved,
+            )
+        warnings += checked.warnings
+    relational = merge(refit, fitted, saved)
     relational.save(out)
+    return _fit_result(relational, fitted, refit, out, start, warnings)
+
+
+def _fit_result(
+    relational: RelationalModel,
+    fitted: RelationalModel | None,
+    refit: Refit,
+    out: Path,
+    start: float,
+    warnings: tuple[str, ...],
+) -> FitResult:
+    plans = relational.plans
+    fresh = fitted.models if fitted is not None else {}
+    reused = fitted.loaded_from if fitted is not None else {}
     return FitResult(
-        artifacts=out, tables=rows, seconds=time.perf_counter() - start, warnings=graph.warnings
+        artifacts=out,
+        tables={plans[k].name: plans[k].rows for k in relational.order},
+        seconds=time.perf_counter() - start,
+        warnings=tuple(dict.fromkeys(warnings)),
+        trained=tuple(plans[k].name for k in relational.order if k in fresh and k not in reused),
+        reused=tuple(plans[k].name for k in relational.order if k in reused),
+        kept=tuple(plans[k].name for k in refit.kept),
     )
 
 

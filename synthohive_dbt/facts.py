@@ -25,6 +25,9 @@ KNOWN_TESTS = frozenset(
         "relationships",
         "relationships_where",
         "unique_combination_of_columns",
+        *("expression_is_true", "expect_column_pair_values_A_to_be_greater_than_B"),
+        "expect_column_pair_values_to_be_equal",
+        "expect_column_values_to_be_between",
     }
 )
 
@@ -65,6 +68,12 @@ class TableFacts:
     columns: dict[str, ColumnFacts] = field(default_factory=dict)  # by lower-case name
     pk: PrimaryKey | None = None  # from primary_key constraints
     unique: list[tuple[tuple[str, ...], Origin]] = field(default_factory=list)
+    # row conditions from expression tests, over this table's columns
+    expressions: list[tuple[str, Origin]] = field(default_factory=list)
+
+    def add_expression(self, condition: str, origin: Origin) -> None:
+        if all(" ".join(c.split()) != " ".join(condition.split()) for c, _ in self.expressions):
+            self.expressions.append((condition, origin))
 
     def column(self, name: str) -> ColumnFacts:
         """The facts of column ``name`` (case-insensitive), created when first mentioned."""
@@ -149,6 +158,11 @@ def _read_test(
         if columns and all(columns) and not where:
             table.add_unique(tuple(c for c in columns if c), origin)
         return
+    condition = expression_condition(name, kwargs)
+    if condition is not None:
+        if not where:  # a condition on part of the table is not a rule for every row
+            table.add_expression(condition, origin)
+        return
     raw_column = kwargs.get("column_name") or getattr(test, "column_name", None)
     column = plain_column(raw_column)
     if column is None:
@@ -175,7 +189,7 @@ def _read_test(
         table.add_unique((column,), origin)
     elif name == "accepted_values" and kwargs.get("values") is not None:
         table.column(column).accepted_values = tuple(kwargs["values"])
-    elif name == "accepted_range":
+    elif name in ("accepted_range", "expect_column_values_to_be_between"):
         low, high = _number(kwargs.get("min_value")), _number(kwargs.get("max_value"))
         if low is not None or high is not None:
             table.column(column).accepted_range = (low, high)
@@ -208,6 +222,26 @@ def _read_relationship(
             label=label,
         )
     )
+
+
+def expression_condition(name: str, kwargs: dict[str, Any]) -> str | None:
+    """The row condition an expression test asserts, as SQL over the table's columns.
+
+    ``expression_is_true`` (dbt_utils and look-alikes; at column level the expression
+    follows the column) and dbt_expectations' column-pair comparisons.
+    """
+    column = plain_column(kwargs.get("column_name"))
+    if name == "expression_is_true":
+        expression = kwargs.get("expression")
+        if not isinstance(expression, str) or not expression.strip():
+            return None
+        return f"{column} {expression.strip()}" if column else expression.strip()
+    a, b = plain_column(kwargs.get("column_A")), plain_column(kwargs.get("column_B"))
+    if name == "expect_column_pair_values_A_to_be_greater_than_B" and a and b:
+        return f"{a} {'>=' if kwargs.get('or_equal') else '>'} {b}"
+    if name == "expect_column_pair_values_to_be_equal" and a and b:
+        return f"{a} = {b}"
+    return None
 
 
 def _conjunction(conditions: list[str]) -> str | None:

@@ -22,7 +22,7 @@ are accepted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,10 +30,18 @@ from synthohive_dbt.model_sql import RelationIndex, Unreadable, model_select, pa
 
 # sqlglot dialect per dbt adapter type where the names differ; others are tried as named.
 _DIALECTS = {"sqlserver": "tsql", "synapse": "tsql", "fabric": "tsql"}
-# Expressions after which a column no longer identifies one upstream row.
-_RESHAPING = (
-    "Group", "Distinct", "Window", "AggFunc", "Qualify", "Having", "Limit", "Fetch",
-    "Union", "Intersect", "Except", "Unnest", "Explode", "Lateral",
+# Expressions after which a column no longer identifies one upstream row, as users say them.
+_RESHAPING = {
+    "Group": "group by", "Distinct": "distinct", "Window": "a window function",
+    "AggFunc": "an aggregate", "Qualify": "qualify", "Having": "having", "Limit": "limit",
+    "Fetch": "fetch", "Union": "a union", "Intersect": "intersect", "Except": "except",
+    "Unnest": "unnest", "Explode": "explode", "Lateral": "a lateral join",
+}  # fmt: skip
+# Functions whose value identifies the combination of their inputs (surrogate keys such as
+# dbt_utils.generate_surrogate_key: md5 of the columns joined with separators).
+_COMBINING = (
+    "MD5", "MD5Digest", "SHA", "SHA2", "SHA1Digest", "SHA2Digest", "StandardHash",
+    "Concat", "ConcatWs", "DPipe",
 )  # fmt: skip
 
 
@@ -45,6 +53,20 @@ class Traced:
     column: str
     via: tuple[str, ...]  # the models passed through, the one traced from first
     reshaped: bool  # a model on the way reshapes its rows: uniqueness does not carry
+    reshaping: tuple[str, ...] = ()  # how, in a user's words ("group by", "a union")
+
+
+@dataclass(frozen=True)
+class _Computed:
+    """An output column computed by ``expression`` in ``scope`` (not a plain reference)."""
+
+    scope: Any
+    expression: Any
+    depth: int
+
+
+# (input table, column) for a plain reference, _Computed, or why it cannot be followed
+_Found = tuple[str, str] | _Computed | str
 
 
 class SelectLineage:
@@ -79,8 +101,15 @@ class SelectLineage:
             raise Unreadable("it is not a SELECT")
         self._root = root
         self._table_columns = table_columns
-        kinds = tuple(getattr(exp, name) for name in _RESHAPING if hasattr(exp, name))
-        self.reshapes = qualified.find(*kinds) is not None
+        self.reshaping = tuple(
+            word
+            for name, word in _RESHAPING.items()
+            if hasattr(exp, name) and qualified.find(getattr(exp, name)) is not None
+        )
+
+    @property
+    def reshapes(self) -> bool:
+        return bool(self.reshaping)
 
     @classmethod
     def parse(cls, sql: str, dialect: str | None = None, **kwargs: Any) -> SelectLineage:
@@ -93,30 +122,64 @@ class SelectLineage:
 
     def source_of(self, column: str) -> tuple[str, str] | None:
         """(input table, its column) that output ``column`` is, when a plain reference."""
-        return self._in_scope(self._root, column.lower(), 0)
+        found = self._in_scope(self._root, column.lower(), 0)
+        return found if isinstance(found, tuple) else None
 
-    def _in_scope(self, scope: Any, name: str, depth: int) -> tuple[str, str] | None:
+    def explain(self, column: str) -> str:
+        """Why ``source_of(column)`` is None, in a user's words."""
+        from sqlglot import exp
+
+        found = self._in_scope(self._root, column.lower(), 0)
+        if isinstance(found, _Computed):
+            if found.expression.find(exp.Window) is not None:
+                return f"{column} is computed by a window function"
+            return f"{column} is computed ({_short(found.expression.sql())})"
+        return found if isinstance(found, str) else f"{column} is a plain column"
+
+    def inputs_of(self, column: str) -> list[tuple[str, str]] | None:
+        """(input table, column) of each column combined into ``column`` when it is a
+        hash or concatenation of columns (a surrogate key); else None."""
+        from sqlglot import exp
+
+        found = self._in_scope(self._root, column.lower(), 0)
+        kinds = tuple(getattr(exp, n) for n in _COMBINING if hasattr(exp, n))
+        if not isinstance(found, _Computed) or not isinstance(found.expression, kinds):
+            return None
+        inputs = []
+        for col in found.expression.find_all(exp.Column):
+            resolved = self._resolve(found.scope, col.table, col.name, found.depth)
+            if not isinstance(resolved, tuple):
+                return None
+            inputs.append(resolved)
+        return list(dict.fromkeys(inputs)) or None
+
+    def _in_scope(self, scope: Any, name: str, depth: int) -> _Found:
         from sqlglot import exp
 
         select = scope.expression
-        if depth > 50 or not isinstance(select, exp.Select):
-            return None  # a set operation, VALUES, ...
+        if depth > 50:
+            return "its SQL nests too deeply"
+        if not isinstance(select, exp.Select):
+            kind = type(select).__name__.lower()
+            return f"{name} comes from a set operation ({kind}), whose columns are not followed"
         for projection in select.expressions:
             if not _is_star(projection) and projection.alias_or_name.lower() == name:
                 inner = _unwrap(projection)
                 if isinstance(inner, exp.Column) and not _is_star(inner):
                     return self._resolve(scope, inner.table, inner.name, depth)
-                return None
+                return _Computed(scope, inner, depth)
+        reasons = []
         for star in filter(_is_star, select.expressions):
             qualifier = star.table if isinstance(star, exp.Column) else ""
             found = self._resolve(scope, qualifier, name, depth, star=True)
-            if found is not None:
+            if not isinstance(found, str):
                 return found
-        return None
+            reasons.append(found)
+        return reasons[0] if reasons else f"{name} is not one of its columns"
 
     def _resolve(
         self, scope: Any, table: str, name: str, depth: int, star: bool = False
-    ) -> tuple[str, str] | None:
+    ) -> _Found:
         from sqlglot import exp
         from sqlglot.optimizer.scope import Scope
 
@@ -126,7 +189,7 @@ class SelectLineage:
             return self._in_scope(source, name.lower(), depth + 1)
         if isinstance(source, exp.Table) and source.name:
             return source.name, name
-        return None
+        return f"{name} comes through a * over inputs whose columns are not all known"
 
     def _owner(self, sources: dict[str, Any], name: str, star: bool) -> Any:
         """The one input that has column ``name``: a known match, else the only unknown.
@@ -196,6 +259,11 @@ def _unwrap(node: Any) -> Any:
     return node
 
 
+def _short(sql: str, width: int = 60) -> str:
+    sql = " ".join(sql.split())
+    return sql if len(sql) <= width else sql[: width - 3] + "..."
+
+
 def _lower(names: Sequence[str]) -> set[str]:
     return {n.lower() for n in names}
 
@@ -215,37 +283,97 @@ def dialect_of(adapter_type: str | None) -> str | None:
 
 
 class Lineage:
-    """Column lineage of a manifest's models, read lazily and cached per model."""
+    """Column lineage of a manifest's compiled models, read lazily and cached per model.
 
-    def __init__(self, manifest: Any):
+    ``not_compiled`` holds dbt's message for each model it could not compile.
+    """
+
+    def __init__(self, manifest: Any, not_compiled: Mapping[str, str] | None = None):
         self.manifest = manifest
         metadata = getattr(manifest, "metadata", None)
         self.dialect = dialect_of(getattr(metadata, "adapter_type", None))
+        self._not_compiled = dict(not_compiled or {})
         self._relations = RelationIndex(manifest, self.dialect)
         self._reads: dict[str, tuple[SelectLineage, dict[str, str]] | Unreadable] = {}
 
     def node(self, unique_id: str) -> Any:
         return self.manifest.nodes.get(unique_id) or self.manifest.sources.get(unique_id)
 
+    def relation_node(self, text: str) -> Any:
+        """The node a rendered relation name (``"db"."schema"."table"``) names, if any."""
+        unique_id = self._relations.find_name(text)
+        return self.node(unique_id) if unique_id else None
+
     def trace(self, model: str, column: str) -> Traced | None:
         """The non-model column that ``column`` of ``model`` is, through models; or None."""
+        found = self.follow(model, column)
+        return found if isinstance(found, Traced) else None
+
+    def follow(self, model: str, column: str) -> Traced | str:
+        """Like ``trace``, but says why a column cannot be followed."""
         via: list[str] = []
-        reshaped = False
+        reshaping: list[str] = []
         node_id = model
         while (node := self.node(node_id)) is not None and node_id not in via:
             if node.resource_type != "model":
-                return Traced(node_id, _declared(node, column), tuple(via), reshaped)
+                how = tuple(dict.fromkeys(reshaping))
+                return Traced(node_id, _declared(node, column), tuple(via), bool(how), how)
             via.append(node_id)
             read = self._read(node)
             if isinstance(read, Unreadable):
-                return None
+                return f"the SQL of ref('{node.name}') cannot be read ({read})"
             select, tables = read
             found = select.source_of(column)
-            if found is None or found[0].lower() not in tables:
-                return None
-            reshaped = reshaped or select.reshapes
+            if found is None:
+                return f"in ref('{node.name}'), {select.explain(column)}"
+            if found[0].lower() not in tables:
+                return (
+                    f"in ref('{node.name}'), {column} comes from {found[0]}, "
+                    "not a ref() or source()"
+                )
+            reshaping += select.reshaping
             node_id, column = tables[found[0].lower()], found[1]
+        return f"{node_id} is not a node of the project"
+
+    def combination(self, model: str, column: str) -> tuple[Traced, ...] | None:
+        """The non-model columns hashed or concatenated into ``column`` (a surrogate key
+        such as ``dbt_utils.generate_surrogate_key``), each followed to its table."""
+        traced = self.follow(model, column)
+        if isinstance(traced, Traced):
+            return (traced,)
+        # follow plain references down to the model that computes the column
+        node_id, via, reshaped = model, [], False
+        while (node := self.node(node_id)) is not None and node.resource_type == "model":
+            read = self._read(node)
+            if isinstance(read, Unreadable) or node_id in via:
+                return None
+            via.append(node_id)
+            select, tables = read
+            reshaped = reshaped or select.reshapes
+            found = select.source_of(column)
+            if found is not None and found[0].lower() in tables:
+                node_id, column = tables[found[0].lower()], found[1]
+                continue
+            inputs = select.inputs_of(column)
+            if inputs is None or any(t.lower() not in tables for t, _ in inputs):
+                return None
+            parts = [self._upstream(tables[t.lower()], c) for t, c in inputs]
+            if any(p is None for p in parts):
+                return None
+            return tuple(
+                Traced(p.node, p.column, (*via, *p.via), reshaped or p.reshaped)
+                for p in parts
+                if p is not None
+            )
         return None
+
+    def _upstream(self, node_id: str, column: str) -> Traced | None:
+        node = self.node(node_id)
+        if node is None:
+            return None
+        if node.resource_type != "model":
+            return Traced(node_id, _declared(node, column), (), False)
+        return self.trace(node_id, column)
 
     def unreadable(self) -> dict[str, str]:
         """The models read so far whose SQL could not be read, with the reason."""
@@ -269,7 +397,9 @@ class Lineage:
         self._reads[node.unique_id] = Unreadable("it selects from itself")  # cycle guard
         result: tuple[SelectLineage, dict[str, str]] | Unreadable
         try:
-            expression, tables = model_select(self.manifest, node, self.dialect, self._relations)
+            expression, tables = model_select(
+                node, self.dialect, self._relations, self._not_compiled
+            )
             tables = {name.lower(): uid for name, uid in tables.items()}
 
             def table_columns(name: str) -> tuple[str, ...] | None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
@@ -39,9 +39,15 @@ from synthohive_dbt.traced_facts import carry_facts
 TABLE_TYPES = ("source", "model", "seed")
 
 
-def build_graph(manifest: Any, selected_ids: Iterable[str]) -> SchemaGraph:
-    """The schema graph of the selected sources, models and seeds of ``manifest``."""
-    return _GraphBuilder(manifest, selected_ids).build()
+def build_graph(
+    manifest: Any, selected_ids: Iterable[str], not_compiled: Mapping[str, str] | None = None
+) -> SchemaGraph:
+    """The schema graph of the selected sources, models and seeds of ``manifest``.
+
+    Models' SQL is read as dbt compiled it (``project.compile_models``); ``not_compiled``
+    holds dbt's message for the models it could not compile.
+    """
+    return _GraphBuilder(manifest, selected_ids, dict(not_compiled or {})).build()
 
 
 def display_of(node: Any) -> str:
@@ -55,6 +61,8 @@ def display_of(node: Any) -> str:
 class _GraphBuilder:
     manifest: Any
     selected_ids: Iterable[str]
+    not_compiled: dict[str, str] = field(default_factory=dict)
+    lineage: Lineage | None = None
     facts: dict[str, TableFacts] = field(default_factory=dict)
     candidates: list[FkCandidate] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -121,7 +129,7 @@ class _GraphBuilder:
             declared._read_constraints(declared.facts[key])
         read_tests(self.manifest, declared.facts, declared.candidates, [])
         carry_facts(
-            Lineage(self.manifest),
+            self._relations(),
             declared.facts,
             declared.candidates,
             self.facts,
@@ -218,6 +226,7 @@ class _GraphBuilder:
             unique_keys=unique_keys,
             meta=MappingProxyType(meta),
             source_name=source_name,
+            expressions=tuple(condition for condition, _ in facts.expressions),
         )
 
     # -- foreign keys -------------------------------------------------------------------
@@ -259,6 +268,8 @@ class _GraphBuilder:
         try:
             node = self.manifest.find_node_from_ref_or_source(expression)
         except ParsingError:
+            node = self._relations().relation_node(expression)  # compiled: a relation name
+        if node is None and not re.match(r"\s*(ref|source)\s*\(", expression):
             self.problems.append(
                 f"{cand.label} points to {cand.to!r}, which is not a ref() or source() "
                 "call; write it as ref('model') or source('source', 'table')."
@@ -282,6 +293,11 @@ class _GraphBuilder:
             )
             return None
         return node.unique_id
+
+    def _relations(self) -> Lineage:
+        if self.lineage is None:
+            self.lineage = Lineage(self.manifest, self.not_compiled)
+        return self.lineage
 
     def _unknown(self, expression: str) -> str:
         """Why ``expression`` resolves to nothing, with the names it was probably meant as."""

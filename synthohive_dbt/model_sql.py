@@ -1,25 +1,18 @@
-"""A model's SQL with its inputs resolved, read without a warehouse connection.
+"""A model's SQL as dbt compiled it, with its inputs resolved to the manifest's nodes.
 
-``compiled_code`` is used when the manifest has it (after ``dbt compile`` or ``dbt run``):
-its relation names are matched to the manifest's nodes. Otherwise the model's ``raw_code``
-is rendered here with a small Jinja context, since ``dbt compile`` may connect to the
-warehouse and ``synthohive inspect`` must not need one. Every ``ref``/``source`` becomes a
-placeholder table name that maps back to the node's unique id.
-
-The renderer knows ``ref`` (with package and version), ``source``, ``config`` (ignored),
-``var`` (its default only: project vars are not known here), ``env_var``,
-``is_incremental()`` (false), ``this``, ``execute`` (false), ``target.type`` and plain
-Jinja (``set``, ``if``, ``for``, ``do``). Macros, the project's or a package's
-(``dbt_utils.star``, ``dbt.type_string``), are not known: such a model is Unreadable.
+Only dbt renders Jinja: ``project.compile_models`` (or, inside ``dbt run-operation``, the
+running command's compiler) fills ``compiled_code`` on the manifest's nodes, with every
+macro of the project and its packages expanded. The relation names in the compiled SQL are
+matched to the manifest's nodes and swapped for placeholder table names that map back to
+each node's unique id.
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 PLACEHOLDER = "__synthohive_rel_{}__"
-_MISSING = object()
 
 
 class Unreadable(Exception):
@@ -45,15 +38,20 @@ def parse_select(sql: str, dialect: str | None) -> Any:
 
 
 def model_select(
-    manifest: Any, node: Any, dialect: str | None, relations: RelationIndex
+    node: Any, dialect: str | None, relations: RelationIndex, not_compiled: Mapping[str, str]
 ) -> tuple[Any, dict[str, str]]:
-    """The parsed SQL of model ``node`` and its input tables (placeholder -> unique id)."""
+    """The parsed SQL of model ``node`` and its input tables (placeholder -> unique id).
+
+    ``not_compiled`` holds dbt's message for the models it could not compile.
+    """
     if getattr(node, "language", "sql") != "sql":
         raise Unreadable(f"it is a {node.language} model")
-    if getattr(node, "compiled_code", None):
-        return _compiled(node, dialect, relations)
-    sql, tables = render(manifest, node, dialect)
-    return parse_select(sql, dialect), tables
+    if not getattr(node, "compiled_code", None):
+        reason = not_compiled.get(node.unique_id)
+        raise Unreadable(
+            f"dbt could not compile it: {reason}" if reason else "dbt has not compiled it"
+        )
+    return _compiled(node, dialect, relations)
 
 
 def _compiled(node: Any, dialect: str | None, relations: RelationIndex) -> tuple[Any, dict]:
@@ -66,7 +64,7 @@ def _compiled(node: Any, dialect: str | None, relations: RelationIndex) -> tuple
     for table in list(expression.find_all(exp.Table)):
         if not table.db and table.name.lower() in ctes:
             continue  # a CTE (ephemeral models are inlined as CTEs too)
-        unique_id = relations.find(table)
+        unique_id = relations.find(table, prefer=node.depends_on.nodes)
         if unique_id is None:
             continue
         name = PLACEHOLDER.format(len(tables))
@@ -89,8 +87,11 @@ class RelationIndex:
         self._dialect = dialect
         self._built = False
 
-    def find(self, table: Any) -> str | None:
-        """The unique id of the node that ``table`` (a sqlglot Table) names, if one does."""
+    def find(self, table: Any, prefer: Sequence[str] = ()) -> str | None:
+        """The unique id of the node that ``table`` (a sqlglot Table) names, if one does.
+
+        A seed and a source may name one relation: then the one in ``prefer`` (the
+        model's ``depends_on``) is meant."""
         if not self._built:
             self._build()
         written = _parts(table)
@@ -101,7 +102,20 @@ class RelationIndex:
             for parts, uid in self._by_name.get(written[-1], [])
             if parts[len(parts) - len(written) :] == written
         }
+        if len(matches) > 1:
+            matches &= set(prefer)
         return matches.pop() if len(matches) == 1 else None
+
+    def find_name(self, text: str) -> str | None:
+        """The unique id of the node a rendered relation name (``"db"."s"."t"``) names:
+        dbt's compilation renders ``ref()`` in constraints' ``to`` into such names."""
+        from sqlglot import exp
+        from sqlglot.errors import SqlglotError
+
+        try:
+            return self.find(exp.to_table(text.strip(), dialect=self._dialect))
+        except (SqlglotError, ValueError):
+            return None
 
     def _build(self) -> None:
         from sqlglot import exp
@@ -122,89 +136,3 @@ class RelationIndex:
 
 def _parts(table: Any) -> tuple[str, ...]:
     return tuple(p.name.lower() for p in table.parts)
-
-
-# -- rendering raw_code ------------------------------------------------------------------
-
-
-def render(manifest: Any, node: Any, dialect: str | None) -> tuple[str, dict[str, str]]:
-    """``node.raw_code`` rendered with placeholders for its inputs."""
-    import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
-
-    context = _Context(manifest, node)
-    env = SandboxedEnvironment(
-        undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"]
-    )
-    try:
-        sql = env.from_string(node.raw_code or "").render(context.names())
-    except jinja2.TemplateError as exc:
-        reason = exc.message or type(exc).__name__
-        raise Unreadable(
-            f"its Jinja needs dbt to render: {reason}; macros are not rendered here"
-        ) from exc
-    return sql, context.tables
-
-
-class _Context:
-    def __init__(self, manifest: Any, node: Any):
-        self.manifest = manifest
-        self.node = node
-        self.tables: dict[str, str] = {}
-        metadata = getattr(manifest, "metadata", None)
-        self.project = getattr(metadata, "project_name", None) or node.package_name
-        self.adapter_type = getattr(metadata, "adapter_type", None)
-
-    def names(self) -> dict[str, Any]:
-        return {
-            "ref": self.ref,
-            "source": self.source,
-            "config": lambda *args, **kwargs: "",
-            "var": _var,
-            "env_var": _env_var,
-            "is_incremental": lambda: False,
-            "execute": False,
-            "this": self.relation(self.node.unique_id),
-            "target": {"type": self.adapter_type},
-        }
-
-    def relation(self, unique_id: str) -> str:
-        for name, known in self.tables.items():
-            if known == unique_id:
-                return name
-        name = PLACEHOLDER.format(len(self.tables))
-        self.tables[name] = unique_id
-        return name
-
-    def ref(self, *args: str, **kwargs: Any) -> str:
-        version = kwargs.get("version", kwargs.get("v"))
-        if len(args) not in (1, 2):
-            raise Unreadable(f"ref{args} takes a model name and an optional package")
-        package, name = (None, args[0]) if len(args) == 1 else args
-        target = self.manifest.resolve_ref(
-            self.node, name, package, version, self.project, self.node.package_name
-        )
-        if getattr(target, "unique_id", None) is None:
-            raise Unreadable(f"ref('{name}') names no enabled node")
-        return self.relation(target.unique_id)
-
-    def source(self, source_name: str, table_name: str) -> str:
-        target = self.manifest.resolve_source(
-            source_name, table_name, self.project, self.node.package_name
-        )
-        if getattr(target, "unique_id", None) is None:
-            raise Unreadable(f"source('{source_name}', '{table_name}') names no enabled source")
-        return self.relation(target.unique_id)
-
-
-def _var(name: str, default: Any = _MISSING) -> Any:
-    if default is _MISSING:
-        raise Unreadable(f"var('{name}') has no default (project vars are not read here)")
-    return default
-
-
-def _env_var(name: str, default: str | None = None) -> str:
-    value = os.environ.get(name, default)
-    if value is None:
-        raise Unreadable(f"env_var('{name}') is not set and has no default")
-    return value

@@ -39,6 +39,7 @@ class Project:
     profile_name: str
     profiles_dir: Path
     selected: tuple[str, ...]  # unique ids of the chosen sources, models and seeds
+    dbt_args: tuple[str, ...] = ()  # shared by every dbt invocation for this project
 
 
 def load_project(
@@ -49,11 +50,14 @@ def load_project(
     vars: Mapping[str, Any] | None = None,
     select: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    state: str | os.PathLike[str] | None = None,
 ) -> Project:
     """Parse the dbt project at ``project_dir`` and resolve its profile and selection.
 
     ``select``/``exclude`` use dbt's selection syntax over sources, models and seeds; with no
     ``select`` every source of the root project is chosen (not sources of installed packages).
+    ``state``: a directory holding the manifest.json of an earlier run, for dbt's ``state:``
+    selection methods (dbt's ``--state``; relative to the working directory, as in dbt).
 
     Raises ProjectError (the project does not parse), ProfileError (no profiles.yml, profile or
     target) or SelectionError (the selection chose nothing).
@@ -71,7 +75,14 @@ def load_project(
     args = _dbt_args(root, profiles, target, vars)
     config = _load_runtime_config(root, profiles, args)
     manifest = _parse(args)
-    selected = select_nodes(manifest, config.project_name, args, select, exclude)
+    selected = select_nodes(
+        manifest,
+        config.project_name,
+        args,
+        select,
+        exclude,
+        state=Path(state).expanduser().resolve() if state is not None else None,
+    )
     return Project(
         project_dir=root,
         project_name=config.project_name,
@@ -83,6 +94,7 @@ def load_project(
         profile_name=config.profile_name,
         profiles_dir=profiles,
         selected=selected,
+        dbt_args=tuple(args),
     )
 
 
@@ -202,6 +214,48 @@ def _profile_error(
         f"{str(exc).strip()}\n{hint}\n(profiles.yml is looked for in: --profiles-dir, "
         f"then {searched})"
     )
+
+
+def compile_models(project: Project, unique_ids: Sequence[str]) -> dict[str, str]:
+    """Compile models and their upstream models with dbt, in-process, through the profile.
+
+    dbt renders every macro of the project and its packages and sets ``compiled_code`` on
+    the manifest's nodes, so lineage reads SQL exactly as dbt would run it. Returns dbt's
+    message for each model it could not compile (all of them when dbt cannot start, e.g.
+    the warehouse is unreachable); the other models are compiled.
+    """
+    from dbt.cli.main import dbtRunner
+
+    models = [project.manifest.nodes[uid] for uid in unique_ids if uid in project.manifest.nodes]
+    if not models:
+        return {}
+    selectors = sorted({"+fqn:" + ".".join(node.fqn) for node in models})
+    result = dbtRunner(manifest=project.manifest).invoke(
+        [
+            "compile",
+            "--select",
+            *selectors,
+            "--indirect-selection",
+            "empty",  # tests need no compiling here
+            "--no-write-json",  # leave the project's target/manifest.json alone
+            *project.dbt_args,
+        ]
+    )
+    failed: dict[str, str] = {}
+    for item in getattr(result.result, "results", None) or ():
+        if str(getattr(item.status, "value", item.status)) not in ("success", "pass"):
+            failed[item.node.unique_id] = _first_line(item.message or str(item.status))
+    if result.exception is not None:
+        message = _first_line(str(result.exception))
+        for node in models:
+            if not node.compiled_code:
+                failed.setdefault(node.unique_id, message)
+    return failed
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return " ".join(lines[:3])[:300] if lines else "unknown error"
 
 
 def _parse(args: list[str]) -> Any:

@@ -12,11 +12,18 @@ them here. Each fact moves to the source column its model column traces to (``li
   constraints become keys of the traced table, unless a model on the way reshapes its rows.
   A traced ``primary_key`` constraint is the primary key of a table that has none of its
   own.
+- A ``unique`` column that is a hash or concatenation of columns (a surrogate key such as
+  ``dbt_utils.generate_surrogate_key(['id', 'sku'])``) makes that combination of the
+  traced columns unique.
 - ``not_null``, ``accepted_values``, ``accepted_range`` and ``synthohive_*`` column meta
   move to the traced column.
+- Expression tests (``expression_is_true`` and look-alikes) move when every column they
+  name traces to one table; the condition is rewritten on that table's columns.
 
 Facts declared on the table itself win; a traced fact that repeats one is dropped. Traced
 origins keep the declaring test or constraint and name the declaring model in ``via``.
+A fact that cannot be carried is never dropped silently: each model gets one warning that
+names its facts left behind and why (a computed column, a union, a window function...).
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synthohive_dbt.facts import FkCandidate, TableFacts
-from synthohive_dbt.lineage import Lineage
+from synthohive_dbt.lineage import Lineage, Traced
 from synthohive_dbt.schema import Origin, PrimaryKey
 
 _META_PREFIX = "synthohive_"
@@ -51,6 +58,7 @@ def carry_facts(
     for model in sorted(declared):
         carrier.columns(model, declared[model])
         carrier.keys(model, declared[model])
+        carrier.expressions(model, declared[model])
     for candidate in declared_candidates:
         carrier.foreign_key(candidate)
     for key in sorted(carrier.touched):
@@ -65,6 +73,17 @@ def carry_facts(
             "and tests declared on it, or on models that select from it, are not traced to "
             "the sources it reads. Declare them on the sources instead."
         )
+    unreadable = set(lineage.unreadable())
+    for model, left in sorted(carrier.left.items()):
+        if model in unreadable:
+            continue  # said above, once for the whole model
+        shown = "; ".join(f"{fact} ({why})" for fact, why in list(left.items())[:8])
+        more = f"; and {len(left) - 8} more" if len(left) > 8 else ""
+        warnings.append(
+            f"ref('{lineage.node(model).name}'): {len(left)} test(s)/constraint(s) declared "
+            f"on it are not carried to the sources it reads: {shown}{more}. Declare them on "
+            "the sources if they hold there."
+        )
 
 
 @dataclass
@@ -75,17 +94,38 @@ class _Carrier:
     warnings: MutableSequence[str]
     touched: set[str] = field(default_factory=set)
     traced_pks: dict[str, PrimaryKey] = field(default_factory=dict)
+    left: dict[str, dict[str, str]] = field(default_factory=dict)  # model -> fact -> why
 
     def trace(self, model: str, columns: Sequence[str]) -> tuple[str, tuple[str, ...], bool]:
         """(target table, its columns, reshaped) for ``columns`` of ``model``; all of them
-        must trace to one selected table. Raises _NoTrace otherwise."""
-        found = [self.lineage.trace(model, c) for c in columns]
-        first = found[0] if found else None
-        if first is None or first.node not in self.targets:
-            raise _NoTrace
-        if any(f is None or f.node != first.node for f in found):
-            raise _NoTrace
-        return first.node, tuple(f.column for f in found if f), any(f.reshaped for f in found if f)
+        must trace to one selected table. Raises _NoTrace (with the reason) otherwise."""
+        found = [self.lineage.follow(model, c) for c in columns]
+        for item in found:
+            if isinstance(item, str):
+                raise _NoTrace(item)
+        traced = [f for f in found if isinstance(f, Traced)]
+        if not traced:
+            raise _NoTrace("it names no column")
+        nodes = {f.node for f in traced}
+        if len(nodes) > 1:
+            raise _NoTrace("its columns come from different tables")
+        (node,) = nodes
+        if node not in self.targets:
+            raise _NoTrace(f"it traces to {self._display(node)}, which is not selected")
+        return node, tuple(f.column for f in traced), any(f.reshaped for f in traced)
+
+    def leave(self, model: str, fact: str, why: str) -> None:
+        self.left.setdefault(model, {}).setdefault(fact, why)
+
+    def _display(self, node_id: str) -> str:
+        from synthohive_dbt.manifest import display_of
+
+        node = self.lineage.node(node_id)
+        return display_of(node) if node is not None else node_id
+
+    def _reshaped(self, model: str, columns: Sequence[str]) -> str:
+        how = {w for c in columns if (t := self.lineage.trace(model, c)) for w in t.reshaping}
+        return f"a model on the way uses {', '.join(sorted(how)) or 'a reshaping'}"
 
     def columns(self, model: str, facts: TableFacts) -> None:
         for col in facts.columns.values():
@@ -94,7 +134,9 @@ class _Carrier:
                 continue
             try:
                 key, (name,), _ = self.trace(model, (col.name,))
-            except _NoTrace:
+            except _NoTrace as exc:
+                kinds = [k for k, v in _column_kinds(col).items() if v]
+                self.leave(model, f"{'/'.join(kinds)} on {col.name}", str(exc))
                 continue
             target = self.targets[key].column(name)
             target.not_null = target.not_null or col.not_null
@@ -108,28 +150,60 @@ class _Carrier:
 
     def keys(self, model: str, facts: TableFacts) -> None:
         for columns, origin in facts.unique:
+            label = f"unique ({', '.join(columns)})" if len(columns) > 1 else f"unique {columns[0]}"
             try:
-                key, traced, reshaped = self.trace(model, columns)
-            except _NoTrace:
+                key, traced, reshaped = self._key(model, columns)
+            except _NoTrace as exc:
+                self.leave(model, label, str(exc))
                 continue
-            if not reshaped:
-                self.targets[key].add_unique(traced, _via(origin, model))
-                self.touched.add(key)
+            if reshaped:
+                self.leave(model, label, self._reshaped(model, columns))
+                continue
+            self.targets[key].add_unique(traced, _via(origin, model))
+            self.touched.add(key)
         if facts.pk is not None:
+            label = f"primary key ({', '.join(facts.pk.columns)})"
             try:
-                key, traced, reshaped = self.trace(model, facts.pk.columns)
-            except _NoTrace:
+                key, traced, reshaped = self._key(model, facts.pk.columns)
+            except _NoTrace as exc:
+                self.leave(model, label, str(exc))
                 return
-            if not reshaped:
-                self.traced_pks.setdefault(key, PrimaryKey(traced, _via(facts.pk.origin, model)))
-                self.touched.add(key)
+            if reshaped:
+                self.leave(model, label, self._reshaped(model, facts.pk.columns))
+                return
+            self.traced_pks.setdefault(key, PrimaryKey(traced, _via(facts.pk.origin, model)))
+            self.touched.add(key)
+
+    def _key(self, model: str, columns: Sequence[str]) -> tuple[str, tuple[str, ...], bool]:
+        """Like ``trace``; a single surrogate-key column traces to the combination of the
+        columns it hashes (unique hashes mean unique combinations)."""
+        try:
+            return self.trace(model, columns)
+        except _NoTrace:
+            if len(columns) != 1:
+                raise
+            parts = self.lineage.combination(model, columns[0])
+            if not parts or len({p.node for p in parts}) != 1 or parts[0].node not in self.targets:
+                raise
+            return parts[0].node, tuple(p.column for p in parts), any(p.reshaped for p in parts)
+
+    def expressions(self, model: str, facts: TableFacts) -> None:
+        for condition, origin in facts.expressions:
+            try:
+                key, rewritten = self._rewrite(model, condition)
+            except _NoTrace as exc:
+                self.leave(model, f"expression {condition!r}", str(exc))
+                continue
+            self.targets[key].add_expression(rewritten, _via(origin, model))
+            self.touched.add(key)
 
     def foreign_key(self, candidate: FkCandidate) -> None:
         model = candidate.child
         try:
             child, columns, _ = self.trace(model, candidate.columns)
             parent, parent_columns = self._parent(candidate)
-        except _NoTrace:
+        except _NoTrace as exc:
+            self.leave(model, f"relationships on {', '.join(candidate.columns)}", str(exc))
             return
         where = candidate.where
         if where is not None:
@@ -154,18 +228,32 @@ class _Carrier:
         )
 
     def _parent(self, candidate: FkCandidate) -> tuple[str, tuple[str, ...]]:
-        node = _find(self.lineage.manifest, candidate.to)
+        node = _find(self.lineage.manifest, candidate.to) or self.lineage.relation_node(
+            candidate.to
+        )
         if node is not None and node.resource_type == "model":
             key, columns, reshaped = self.trace(node.unique_id, candidate.parent_columns)
             if reshaped:  # the model makes the parent key unique, its source may not be
-                raise _NoTrace
+                raise _NoTrace(
+                    f"its parent {candidate.to}: "
+                    + self._reshaped(node.unique_id, candidate.parent_columns)
+                )
             return key, columns
         if node is not None and node.unique_id in self.targets:
             return node.unique_id, candidate.parent_columns
-        raise _NoTrace
+        raise _NoTrace(f"its parent {candidate.to} is not a selected table or a model on one")
 
     def _condition(self, model: str, condition: str, target: str) -> str | None:
         """``condition`` on ``model``'s columns, rewritten on ``target``'s, if it traces."""
+        try:
+            key, rewritten = self._rewrite(model, condition)
+        except _NoTrace:
+            return None
+        return rewritten if key == target else None
+
+    def _rewrite(self, model: str, condition: str) -> tuple[str, str]:
+        """(table, ``condition`` rewritten on its columns) when every column of
+        ``condition`` traces to that one selected table; _NoTrace otherwise."""
         import sqlglot
         from sqlglot import exp
         from sqlglot.errors import SqlglotError
@@ -173,25 +261,37 @@ class _Carrier:
         dialect = self.lineage.dialect
         try:
             parsed = sqlglot.parse_one(condition, read=dialect)
-        except SqlglotError:
-            return None
-        failed: list[str] = []
+        except SqlglotError as exc:
+            raise _NoTrace(f"sqlglot cannot parse it: {str(exc).splitlines()[0]}") from exc
+        names = sorted(
+            {c.name for c in parsed.find_all(exp.Column) if not isinstance(c.this, exp.Star)}
+        )
+        if any(c.table for c in parsed.find_all(exp.Column)):
+            raise _NoTrace("it names qualified columns")
+        if not names:
+            raise _NoTrace("it names no column")
+        key, traced, _ = self.trace(model, names)
+        renames = dict(zip((n.lower() for n in names), traced, strict=True))
 
         def rename(node: Any) -> Any:
-            if not isinstance(node, exp.Column) or isinstance(node.this, exp.Star):
-                return node
-            traced = None if node.table else self.lineage.trace(model, node.name)
-            if traced is None or traced.node != target:
-                failed.append(node.sql())
-                return node
-            return exp.column(traced.column)
+            if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+                return exp.column(renames[node.name.lower()])
+            return node
 
-        rewritten = parsed.transform(rename)
-        return None if failed else rewritten.sql(dialect=dialect)
+        return key, parsed.transform(rename).sql(dialect=dialect)
 
 
 class _NoTrace(Exception):
-    """A fact does not trace to a selected table (an expression, an unselected source)."""
+    """A fact does not trace to a selected table; the message says why."""
+
+
+def _column_kinds(col: Any) -> dict[str, bool]:
+    return {
+        "not_null": col.not_null,
+        "accepted_values": col.accepted_values is not None,
+        "accepted_range": col.accepted_range is not None,
+        "meta": any(k.startswith(_META_PREFIX) for k in col.meta),
+    }
 
 
 def _via(origin: Origin, model: str) -> Origin:

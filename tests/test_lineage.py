@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from synthohive_dbt.api import schema_graph
 from synthohive_dbt.inspect_view import graph_to_json, graph_to_text
 from synthohive_dbt.lineage import Lineage, SelectLineage
 from synthohive_dbt.manifest import build_graph
-from synthohive_dbt.model_sql import Unreadable, render
-from synthohive_dbt.project import load_project
+from synthohive_dbt.model_sql import Unreadable
+from synthohive_dbt.project import compile_models, load_project
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "projects"
@@ -153,7 +154,7 @@ def staging(projects):
 
 @pytest.fixture(scope="module")
 def graph(staging):
-    return build_graph(staging.manifest, staging.selected)
+    return schema_graph(staging)  # compiles the models built on the sources
 
 
 def only_fk(graph, child, columns):
@@ -221,13 +222,36 @@ def test_uniqueness_does_not_carry_through_a_grouping_model(graph):
     assert ("user_id",) not in orders.unique_keys
 
 
-def test_models_that_cannot_be_read_are_warnings(graph):
-    assert graph.table(APP + "refunds").primary_key is None
-    refunds = [w for w in graph.warnings if "ref('stg_refunds')" in w]
-    assert len(refunds) == 1 and "'cents' is undefined" in refunds[0]
+def test_project_macros_are_rendered_by_dbt(graph):
+    # stg_refunds calls the project macro cents(): read as dbt compiled it
+    pk = graph.table(APP + "refunds").primary_key
+    assert pk.columns == ("id",) and pk.origin.via == MODEL + "stg_refunds"
+
+
+def test_what_cannot_be_followed_is_a_warning_naming_model_and_reason(graph):
     (broken,) = [w for w in graph.warnings if "ref('stg_refunds_broken')" in w]
     assert "sqlglot cannot parse it" in broken
-    assert len(graph.warnings) == 2
+    (grouped,) = [w for w in graph.warnings if w.startswith("ref('customer_orders')")]
+    assert "unique customer_id" in grouped and "group by" in grouped
+    (computed,) = [w for w in graph.warnings if w.startswith("ref('stg_orders')")]
+    assert "not_null on amount_cents" in computed and "computed (amount * 100)" in computed
+    (upper,) = [w for w in graph.warnings if w.startswith("ref('stg_customers')")]
+    assert "customer_name is computed (UPPER(full_name))" in upper
+    assert len(graph.warnings) == 4
+
+
+def test_a_model_dbt_cannot_compile_is_a_warning_with_dbts_message(staging):
+    node = staging.manifest.nodes[MODEL + "stg_refunds"]
+    failed = {node.unique_id: "Compilation Error: 'nope' is undefined"}
+    lineage = Lineage(staging.manifest, failed)
+    original = node.compiled_code
+    try:
+        node.compiled_code = None
+        assert lineage.trace(node.unique_id, "refund_id") is None
+        reason = lineage.follow(node.unique_id, "refund_id")
+        assert "dbt could not compile it: Compilation Error: 'nope' is undefined" in reason
+    finally:
+        node.compiled_code = original
 
 
 def test_nothing_is_traced_when_no_source_is_selected(staging):
@@ -264,20 +288,13 @@ def test_a_chain_of_models_is_followed(staging):
     assert (grouped.column, grouped.reshaped) == ("user_id", True)
 
 
-def test_renderer_knows_var_defaults_and_not_macros(staging, monkeypatch):
-    node = staging.manifest.nodes[MODEL + "stg_orders"]
-    sql, tables = render(staging.manifest, node, "duckdb")
-    assert "amount >= 0" in sql and "is_incremental" not in sql
-    assert list(tables.values()) == [MODEL + "stg_orders", APP + "orders"]  # this, source
-    monkeypatch.setattr(node, "raw_code", "select * from {{ ref('stg_orders', v=2) }}")
-    with pytest.raises(Unreadable, match="ref\\('stg_orders'\\) names no enabled node"):
-        render(staging.manifest, node, "duckdb")
-    monkeypatch.setattr(node, "raw_code", "select {{ var('no_default') }}")
-    with pytest.raises(Unreadable, match="var\\('no_default'\\) has no default"):
-        render(staging.manifest, node, "duckdb")
-    monkeypatch.setattr(node, "raw_code", "select {{ dbt_utils.star(ref('x')) }}")
-    with pytest.raises(Unreadable, match="'dbt_utils' is undefined"):
-        render(staging.manifest, node, "duckdb")
+def test_compile_reports_models_dbt_cannot_compile(staging, monkeypatch):
+    node = staging.manifest.nodes[MODEL + "stg_refunds"]
+    monkeypatch.setattr(node, "raw_code", "select {{ no_such_macro('x') }} as refund_id")
+    monkeypatch.setattr(node, "compiled_code", None)
+    failed = compile_models(staging, [node.unique_id])
+    assert list(failed) == [node.unique_id]
+    assert "no_such_macro" in failed[node.unique_id]
 
 
 def test_inspect_shows_traced_keys_and_their_model(graph):
@@ -313,8 +330,7 @@ def integration(projects):
     assert dbtRunner().invoke(["deps", *args]).success
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SYNTHOHIVE_IT_DUCKDB", str(projects / "integration.duckdb"))
-        loaded = load_project(project)
-    return build_graph(loaded.manifest, loaded.selected)
+        return schema_graph(load_project(project))
 
 
 RAW = "source.synthohive_integration_tests.jaffle_shop."

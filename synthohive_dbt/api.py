@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .emit import check_writable, write_sources_yaml, yaml_target
+from .emit import check_package, check_writable, write_sources_yaml, yaml_target
 from .emit.exports import export_python_models, export_seeds, fidelity_config
 from .environment import placements, write_environment
 from .errors import EmitError
@@ -227,6 +227,8 @@ def generate(
     start = time.perf_counter()
     _check_generate_modes(schema, environment, export, yaml_path)
     project = open_project(opts)
+    if write_yaml and not environment:  # the YAML's tests need the package: refuse first
+        check_package(project)
     artifacts_dir = Path(artifacts) if artifacts else default_artifacts(project)
     relational = RelationalModel.load(artifacts_dir)
     common = dict(scale=scale, seed=seed, keep_orphans=keep_orphans, reporter=reporter)

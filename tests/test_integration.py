@@ -443,3 +443,32 @@ def test_ctgan_is_the_default_model_end_to_end(seeded_duckdb, capsys):
     )
     failing = [r.node.name for r in result.result if str(r.status) != "pass"]
     assert result.success, f"failing structural tests: {failing}"
+
+
+def test_generate_without_the_synthohive_package_is_one_error_and_writes_nothing(
+    fitted, tmp_path, capsys
+):
+    """The generated YAML calls synthohive's tests: a project without the package is told
+    the fix before anything is written; --no-yaml still writes the tables."""
+    packages = fitted / "packages.yml"
+    packages.write_text(
+        "\n".join(line for line in packages.read_text().splitlines() if str(ROOT) not in line)
+    )
+    shutil.rmtree(fitted / "dbt_packages")
+    assert dbt(fitted, "deps").success
+    before = _fingerprint(tmp_path / "it.duckdb")
+    capsys.readouterr()
+    assert synthohive(fitted, "generate", "--schema", "synth_nopkg", target="duckdb") == 1
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1
+    assert "does not install the synthohive dbt package" in err
+    assert "`synthohive init`" in err and "`dbt deps`" in err and "--no-yaml" in err
+    assert _fingerprint(tmp_path / "it.duckdb") == before
+    assert not (fitted / "models" / "synthohive" / "_synthohive__sources.yml").exists()
+    code = synthohive(fitted, "generate", "--schema", "synth_nopkg", "--no-yaml", target="duckdb")
+    assert code == 0
+    tables = _query(
+        tmp_path / "it.duckdb",
+        "select count(*) from information_schema.tables where table_schema = 'synth_nopkg'",
+    )
+    assert tables == [(11,)]

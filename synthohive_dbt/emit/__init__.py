@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from .data_tests import ColumnProfile, column_profiles, model_profiles
+from ..errors import EmitError
+from .data_tests import NAMESPACE, ColumnProfile, column_profiles, model_profiles
 from .files import (
     HEADER,
     GeneratedFile,
@@ -36,6 +37,7 @@ __all__ = [
     "FidelityConfig",
     "GeneratedFile",
     "check_files",
+    "check_package",
     "check_writable",
     "column_profiles",
     "model_profiles",
@@ -46,6 +48,23 @@ __all__ = [
     "write_sources_yaml",
     "yaml_target",
 ]
+
+
+def check_package(project) -> None:
+    """EmitError unless the project installs the synthohive dbt package, whose generic
+    tests the generated YAML calls: without it every one of them fails to compile."""
+    if any(m.package_name == NAMESPACE for m in project.manifest.macros.values()):
+        return
+    raise EmitError(
+        f"the dbt project in {project.project_dir} does not install the synthohive dbt "
+        "package, whose tests (synthohive.ks_distance, synthohive.tvd, ...) the generated "
+        "YAML calls: dbt could not compile it. Nothing was written",
+        [
+            "run `synthohive init` in the project (adds the package to packages.yml), "
+            "then `dbt deps`, and generate again",
+            "or pass --no-yaml to write only the synthetic tables",
+        ],
+    )
 
 
 def write_sources_yaml(

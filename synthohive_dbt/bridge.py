@@ -163,7 +163,7 @@ def synthesize(adapter: Any, args: OperationArgs) -> dict[str, Any]:
     wh = wrap_connection(adapter.type(), native_connection(adapter))
     lines: list[str] = []
     if fitted:
-        graph = build_graph(manifest, selected)
+        graph = build_graph(manifest, selected, compile_lineage(adapter, manifest, selected))
         extra = {} if args.precision is None else {"precision": args.precision}
         options = ModelOptions(args.epochs, args.batch_size, args.device, extra)
         relational, graph, rows = fit_graph(
@@ -197,6 +197,30 @@ def synthesize(adapter: Any, args: OperationArgs) -> dict[str, Any]:
         "seconds": round(seconds, 3),
         "lines": lines,
     }
+
+
+def compile_lineage(adapter: Any, manifest: Any, selected: Sequence[str]) -> dict[str, str]:
+    """Compile the models built on the selected tables with the running command's compiler
+    (their keys and tests are traced through the compiled SQL); dbt's message for each
+    model it could not compile."""
+    from dbt.compilation import Compiler
+    from dbt_common.exceptions import DbtBaseException
+
+    from .lineage import models_downstream_of
+    from .project import dbt_message
+
+    tables = {k for k in selected if not k.startswith("model.")}
+    compiler = Compiler(adapter.config)
+    failed: dict[str, str] = {}
+    for unique_id in models_downstream_of(manifest, tables) if tables else ():
+        node = manifest.nodes[unique_id]
+        if node.compiled_code:
+            continue
+        try:
+            compiler.compile_node(node, manifest, {}, write=False)
+        except DbtBaseException as exc:
+            failed[unique_id] = dbt_message(str(exc))
+    return failed
 
 
 def dbt_manifest(adapter: Any) -> Any:

@@ -244,16 +244,17 @@ def compile_models(project: Project, unique_ids: Sequence[str]) -> dict[str, str
     failed: dict[str, str] = {}
     for item in getattr(result.result, "results", None) or ():
         if str(getattr(item.status, "value", item.status)) not in ("success", "pass"):
-            failed[item.node.unique_id] = _first_line(item.message or str(item.status))
+            failed[item.node.unique_id] = dbt_message(item.message or str(item.status))
     if result.exception is not None:
-        message = _first_line(str(result.exception))
+        message = dbt_message(str(result.exception))
         for node in models:
             if not node.compiled_code:
                 failed.setdefault(node.unique_id, message)
     return failed
 
 
-def _first_line(text: str) -> str:
+def dbt_message(text: str) -> str:
+    """The first lines of a dbt error message, on one line (for warnings)."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return " ".join(lines[:3])[:300] if lines else "unknown error"
 

@@ -8,6 +8,7 @@ of integration_tests/ with the airline seeds (source `ops`) on DuckDB and Postgr
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import shutil
 import subprocess
@@ -227,6 +228,15 @@ def test_run_operation_duckdb(ops_duckdb):
     result = synthesize(project, '{select: "source:ops", scale: 2, seed: 7, refit: true}')
     assert result.success, error_of(result)
     assert (project / "target" / "synthohive" / "plan.json").is_file()
+    # the composite FK declared only on a contract model reached its source: the running
+    # command's compiler compiled the model for lineage
+    plan = json.loads((project / "target" / "synthohive" / "plan.json").read_text())
+    (crew,) = [t for t in plan["tables"] if t["name"] == "crew_assignments"]
+    assert [("flight_id", "leg_no"), ("flight_id", "leg_no")] in [
+        [tuple(fk["columns"]), tuple(fk["parent_columns"])]
+        for fk in crew["fks"]
+        if fk["parent"].endswith("flight_legs")
+    ]
     tables = {
         r[0]
         for r in duck_rows(

@@ -1,14 +1,21 @@
-"""Render a SchemaGraph for `synthohive inspect` (text for people, JSON for programs)."""
+"""Render a SchemaGraph for `synthohive inspect` (text for people, JSON for programs).
+
+With ``--check-data`` the graph also holds what the rows show and no test declares:
+identifier columns (keys among them, origin "inferred from data") and probable FKs with
+the YAML that declares them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .schema import ForeignKey, Origin, SchemaGraph, Table
+from .schema import INFERRED, Column, ForeignKey, Origin, ProbableForeignKey, SchemaGraph, Table
 
 
 def _origin_text(origin: Origin) -> str:
     """Where a key came from; a key traced from a model names the model's SQL."""
+    if origin.kind == INFERRED:  # node says why
+        return f"{origin.kind} ({origin.node})"
     if origin.via and origin.via == origin.node:  # a model's own constraint
         return f"{origin.kind} {origin.node} (traced through the model's SQL)"
     return str(origin)
@@ -53,6 +60,7 @@ def _table_json(table: Table, graph: SchemaGraph) -> dict[str, Any]:
                 "unique": c.unique,
                 "accepted_values": list(c.accepted_values) if c.accepted_values else None,
                 "accepted_range": list(c.accepted_range) if c.accepted_range else None,
+                "id_like": _origin_json(c.id_like) if c.id_like else None,
             }
             for c in table.columns
         ],
@@ -65,8 +73,44 @@ def graph_to_json(graph: SchemaGraph) -> dict[str, Any]:
         "tables": [_table_json(graph.table(k), graph) for k in graph.order],
         "order": [graph.table(k).name for k in graph.order],
         "deferred": [_fk_json(fk, graph) for fk in graph.deferred],
+        "probable_foreign_keys": [_probable_json(p, graph) for p in graph.probable_fks],
         "warnings": list(graph.warnings),
     }
+
+
+def _probable_json(probable: ProbableForeignKey, graph: SchemaGraph) -> dict[str, Any]:
+    return {
+        **_fk_json(probable.fk, graph),
+        "found": probable.found,
+        "total": probable.total,
+        "yaml": probable.yaml,
+    }
+
+
+def _identifier_line(table: Table, column: Column) -> str | None:
+    """How a column the data shows to hold identifiers is minted (the primary key has
+    its own line)."""
+    pk = table.primary_key.columns if table.primary_key else ()
+    if column.id_like is None or column.name in pk:
+        return None
+    what = "unique key" if column.unique else "identifier (fresh values, real repetition)"
+    return f"  {what} ({column.name})  from {_origin_text(column.id_like)}"
+
+
+def _probable_lines(graph: SchemaGraph) -> list[str]:
+    if not graph.probable_fks:
+        return []
+    lines = ["", "probable foreign keys (no test declares them; add the YAML to keep them):"]
+    for probable in graph.probable_fks:
+        fk = probable.fk
+        child, parent = graph.table(fk.child), graph.table(fk.parent)
+        lines.append(
+            f"  {child.display}({', '.join(fk.columns)}) -> "
+            f"{parent.display}({', '.join(fk.parent_columns)})  "
+            f"{probable.found:,} of {probable.total:,} non-null values found"
+        )
+        lines += [f"    {line}" for line in probable.yaml.splitlines()]
+    return lines
 
 
 def graph_to_text(graph: SchemaGraph) -> str:
@@ -97,8 +141,10 @@ def graph_to_text(graph: SchemaGraph) -> str:
                 f"  fk ({', '.join(fk.columns)}) -> {pname}({', '.join(fk.parent_columns)})"
                 f"{extra}  from {_origin_text(fk.origin)}"
             )
+        lines += [line for c in table.columns if (line := _identifier_line(table, c))]
     lines.append("")
     lines.append("generation order: " + " -> ".join(graph.table(k).name for k in graph.order))
+    lines += _probable_lines(graph)
     for warning in graph.warnings:
         lines.append(f"warning: {warning}")
     return "\n".join(lines)

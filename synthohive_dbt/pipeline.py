@@ -12,6 +12,7 @@ import os
 import pandas as pd
 
 from .errors import DataError, SchemaValidationError, UnsafeWriteError, WarehouseError
+from .inferred import infer_from_data
 from .progress import SILENT, Reporter
 from .relational import RelationalModel, fit_relational
 from .relational.generate import DEFAULT_CHUNK_ROWS
@@ -152,7 +153,8 @@ def _check_sizes(
 def _read_and_validate(
     graph: SchemaGraph, wh: Warehouse, *, read_rows: bool, reporter: Reporter = SILENT
 ) -> tuple[SchemaGraph, dict[str, dict[str, ColumnType]], dict[str, pd.DataFrame]]:
-    """Read real types and rows of every table, then validate everything at once."""
+    """Read real types and rows of every table, validate everything at once, then add
+    what the rows show and no test declares (identifiers, probable FKs: ``inferred``)."""
     types: dict[str, dict[str, ColumnType]] = {}
     frames: dict[str, pd.DataFrame] = {}
     problems: list[str] = []
@@ -174,4 +176,5 @@ def _read_and_validate(
             frames[key] = wh.read(relation_of(table))
             reporter.event("table_read", table=table.name, rows=len(frames[key]))
     graph = validate_data(graph, types, frames)
+    graph = infer_from_data(graph, types, frames)
     return graph, types, frames

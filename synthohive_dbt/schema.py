@@ -42,7 +42,8 @@ class ColumnType:
 class Origin:
     """Where a fact came from, for ``synthohive inspect``: e.g. kind='relationships test',
     node='test.jaffle.relationships_orders_customer_id...'; ``via`` names a model a key
-    was traced through."""
+    was traced through. Facts read from the real data have kind ``INFERRED`` and say why
+    in ``node`` ("unique and not null in 1,500 rows")."""
 
     kind: str
     node: str
@@ -51,6 +52,9 @@ class Origin:
     def __str__(self) -> str:
         text = f"{self.kind} {self.node}"
         return f"{text} (traced via {self.via})" if self.via else text
+
+
+INFERRED = "inferred from data"
 
 
 def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -69,6 +73,9 @@ class Column:
     accepted_range: tuple[float | None, float | None] | None = None  # (min, max), inclusive
     meta: Mapping[str, Any] = field(default_factory=lambda: _frozen(None))
     type: ColumnType | None = None
+    # set when the data shows identifiers that no key or FK declares (``inferred``): the
+    # values are minted fresh, repeated as often as the real ones, never copied
+    id_like: Origin | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,17 @@ class ForeignKey:
         cols = ", ".join(self.columns)
         pcols = ", ".join(self.parent_columns)
         return f"{self.child}({cols}) -> {self.parent}({pcols})"
+
+
+@dataclass(frozen=True)
+class ProbableForeignKey:
+    """A column whose values lie in another table's key although no test declares the
+    relationship: reported with the YAML that declares it, never used as an FK."""
+
+    fk: ForeignKey  # origin kind INFERRED
+    found: int  # non-null values of the column found in the parent key
+    total: int  # non-null values of the column
+    yaml: str  # the column entry (with its relationships test) to add to the YAML
 
 
 @dataclass(frozen=True)
@@ -153,6 +171,7 @@ class SchemaGraph:
     order: tuple[str, ...]
     deferred: tuple[ForeignKey, ...] = ()
     warnings: tuple[str, ...] = ()
+    probable_fks: tuple[ProbableForeignKey, ...] = ()  # reported by inspect, not generated
 
     def table(self, key: str) -> Table:
         return self.tables[key]

@@ -256,7 +256,7 @@ class _Check:
                 "reference a unique key."
             )
             return
-        orphans, total = _orphans(child_frame, fk.columns, parent_frame, fk.parent_columns)
+        orphans, total = count_orphans(child_frame, fk.columns, parent_frame, fk.parent_columns)
         if orphans:
             condition = f" (its where condition {fk.where!r} not applied)" if fk.where else ""
             self.warnings.append(
@@ -321,7 +321,7 @@ def _duplicates(frame: pd.DataFrame, columns: Sequence[str]) -> str | None:
     return f"{count} duplicate row(s), e.g. {shown!r}"
 
 
-def _orphans(
+def count_orphans(
     child: pd.DataFrame,
     columns: Sequence[str],
     parent: pd.DataFrame,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from synthohive_dbt.relational import fit_relational
-from synthohive_dbt.relational.keys import learn_key_format
+from synthohive_dbt.relational.keys import KeyFormat, learn_identifier_format, learn_key_format
 from synthohive_dbt.relational.tree import real_depths, tree_parents_by_depth
 from synthohive_dbt.schema import (
     Column,
@@ -259,18 +261,51 @@ def test_real_depths():
 
 
 @pytest.mark.parametrize(
-    "values,logical,expected",
+    "values,logical,expected,within_parent",
     [
-        (["C0001", "C0042"], LogicalType.TEXT, "C0001"),
-        (["ORD-7", "ORD-12"], LogicalType.TEXT, "ORD-7"),
-        ([5, 9], LogicalType.INTEGER, 5),
+        (["C0001", "C0042"], LogicalType.TEXT, "C0043", "C0001"),
+        (["ORD-7", "ORD-12"], LogicalType.TEXT, "ORD-13", "ORD-7"),
+        ([5, 9], LogicalType.INTEGER, 10, 5),
     ],
 )
-def test_learn_key_format(values, logical, expected):
+def test_learn_key_format(values, logical, expected, within_parent):
+    """Keys start past the real ones (never minted again); numbering within a parent
+    starts where the real one does."""
     fmt = learn_key_format(pd.Series(values), logical)
     minted = fmt.mint(np.arange(3), np.random.default_rng(0))
     assert minted.iloc[0] == expected
     assert minted.is_unique
+    assert not set(minted) & set(values)
+    numbering = learn_key_format(pd.Series(values), logical, fresh=False)
+    assert numbering.mint(np.arange(3), np.random.default_rng(0)).iloc[0] == within_parent
+
+
+def test_repeated_identifiers_keep_the_real_repetition_not_the_values():
+    """Identifiers that are no key: fresh values, each held by as many rows as the real
+    histogram of rows per value says (only counts are stored), NULL as often, and no value
+    shared between chunks."""
+    rng = np.random.default_rng(0)
+    real = pd.Series(pd.array(np.repeat(np.arange(1, 301), np.tile([1, 2, 4], 100)), "Int64"))
+    real[rng.random(len(real)) < 0.1] = pd.NA
+    fmt = learn_identifier_format(real, LogicalType.INTEGER)
+    fmt = KeyFormat.from_json(json.loads(json.dumps(fmt.to_json())))
+    assert sum(count for _, count in fmt.repeats) == real.nunique()
+    assert {size for size, _ in fmt.repeats} <= {1, 2, 3, 4}  # NULLs cut some groups
+    first, second = fmt.mint_rows(0, 3000, rng), fmt.mint_rows(3000, 3000, rng)
+    assert str(first.dtype) == "Int64"
+    assert first.isna().mean() == pytest.approx(real.isna().mean(), abs=0.03)
+    assert not set(first.dropna()) & set(second.dropna())
+    minted = pd.concat([first, second]).dropna()
+    assert minted.min() > real.max()  # no real value
+    shares = minted.value_counts().value_counts(normalize=True)
+    real_shares = real.value_counts().value_counts(normalize=True)
+    for size in (1, 2, 4):
+        assert shares[size] == pytest.approx(real_shares[size], abs=0.05)
+
+
+def test_key_format_of_a_key_mints_one_value_per_row():
+    fmt = learn_key_format(pd.Series(["a1b2c3", "d4e5f6"]), LogicalType.TEXT)
+    assert fmt.repeats == () and fmt.mint_rows(5, 50, np.random.default_rng(0)).is_unique
 
 
 def test_kmeans_survives_duplicate_rows():

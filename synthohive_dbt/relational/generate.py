@@ -294,9 +294,9 @@ class TableGenerator:
             if name in plan.primary_key and fk_cols:
                 # composite key with FK parts: number rows within each FK combination
                 ordinals = out.groupby(fk_cols, dropna=False, sort=False).cumcount().to_numpy()
-            else:
-                ordinals = np.arange(self.emitted, self.emitted + n)
-            out[name] = fmt.mint(ordinals, self.rng).to_numpy()
+                out[name] = fmt.mint(ordinals, self.rng).to_numpy()
+            else:  # keys, and identifiers repeated like the real ones
+                out[name] = fmt.mint_rows(self.emitted, n, self.rng).array
 
 
 def fill_deferred(

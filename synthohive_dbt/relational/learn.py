@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..schema import Column, ColumnType, ForeignKey, LogicalType, SchemaGraph, Table
 from .features import MAX_CLUSTERS, assign, kmeans, learn_encoder
-from .keys import KeyFormat, learn_key_format
+from .keys import KeyFormat, learn_identifier_format, learn_key_format
 from .plan import (
     CLUSTER_PREFIX,
     COUNT_PREFIX,
@@ -90,9 +90,9 @@ def _base_plan(graph: SchemaGraph, table: Table, frames: Mapping[str, pd.DataFra
     ignored = tuple(c.name for c in table.columns if _truthy(c.meta.get("synthohive_ignore")))
     types = {c.name: c.type for c in table.columns if c.type is not None}
     minted: dict[str, KeyFormat] = {}
-    for name in list(pk) + [c.name for c in table.columns if c.unique]:
+    for name in list(pk) + [c.name for c in table.columns if c.unique or c.id_like]:
         if name not in fk_columns and name not in minted and name not in ignored:
-            minted[name] = learn_key_format(frame[name], types[name].logical)
+            minted[name] = _key_format(table, frame[name], types[name].logical, fk_columns)
     keyish = set(minted) | fk_columns | set(pk)
     return TablePlan(
         key=table.key,
@@ -114,6 +114,19 @@ def _base_plan(graph: SchemaGraph, table: Table, frames: Mapping[str, pd.DataFra
         checks=_checks(table),
         real_ref=table.display,
     )
+
+
+def _key_format(
+    table: Table, series: pd.Series, logical: LogicalType, fk_columns: set[str]
+) -> KeyFormat:
+    """Keys start past the real values; a key part beside FK columns numbers rows within
+    each parent like the real one; identifiers that are no key repeat like the real ones."""
+    pk = table.primary_key.columns if table.primary_key else ()
+    if series.name in pk:
+        return learn_key_format(series, logical, fresh=not fk_columns & set(pk))
+    if table.column(series.name).unique:
+        return learn_key_format(series, logical)
+    return learn_identifier_format(series, logical)
 
 
 def _plan_fk(

@@ -146,7 +146,7 @@ class SelectLineage:
         if not isinstance(found, _Computed) or not isinstance(found.expression, kinds):
             return None
         inputs = []
-        for col in found.expression.find_all(exp.Column):
+        for col in found.expression.find_all(exp.Column, bfs=False):  # in written order
             resolved = self._resolve(found.scope, col.table, col.name, found.depth)
             if not isinstance(resolved, tuple):
                 return None
@@ -177,9 +177,7 @@ class SelectLineage:
             reasons.append(found)
         return reasons[0] if reasons else f"{name} is not one of its columns"
 
-    def _resolve(
-        self, scope: Any, table: str, name: str, depth: int, star: bool = False
-    ) -> _Found:
+    def _resolve(self, scope: Any, table: str, name: str, depth: int, star: bool = False) -> _Found:
         from sqlglot import exp
         from sqlglot.optimizer.scope import Scope
 

@@ -91,6 +91,33 @@ def test_bare_columns_of_a_join_belong_to_the_input_that_has_them():
 
 def test_union_does_not_trace():
     assert source_of("select id from a union all select id from b", "id") is None
+    select = SelectLineage.parse("select id from a union all select id from b", "duckdb")
+    assert "set operation" in select.explain("id")
+
+
+SURROGATE_SQL = """
+with source as (select * from raw_supplies),
+renamed as (
+    select
+        md5(cast(coalesce(cast(id as text), '_null_') || '-' ||
+            coalesce(cast(sku as text), '_null_') as text)) as supply_uuid,
+        id as supply_id,
+        cost * 100 as cost_cents
+    from source
+)
+select * from renamed
+"""
+
+
+def test_a_surrogate_key_names_the_columns_it_hashes():
+    select = SelectLineage.parse(SURROGATE_SQL, "duckdb")
+    assert select.source_of("supply_uuid") is None
+    assert select.inputs_of("supply_uuid") == [("raw_supplies", "id"), ("raw_supplies", "sku")]
+    assert select.inputs_of("cost_cents") is None  # arithmetic is not a combination
+    assert select.inputs_of("supply_id") is None
+    assert select.explain("cost_cents") == "cost_cents is computed (cost * 100)"
+    window = SelectLineage.parse("select row_number() over () as n from t", "duckdb")
+    assert window.explain("n") == "n is computed by a window function"
 
 
 @pytest.mark.parametrize(
@@ -215,6 +242,14 @@ def test_column_facts_carry_over_but_not_through_expressions(graph):
     assert graph.table(APP + "payments").column("amount").not_null
 
 
+def test_expression_tests_are_rewritten_on_the_source_columns(graph):
+    # int_orders: customer_id <> gift_customer_id, through stg_orders' renames
+    assert graph.table(APP + "orders").expressions == ("user_id <> gifted_to",)
+    (mixed,) = [w for w in graph.warnings if w.startswith("ref('order_payments')")]
+    assert "expression 'amount > customer_id'" in mixed
+    assert "its columns come from different tables" in mixed
+
+
 def test_uniqueness_does_not_carry_through_a_grouping_model(graph):
     orders = graph.table(APP + "orders")
     # customer_orders groups by customer_id and tests it unique; orders.user_id is not
@@ -237,7 +272,22 @@ def test_what_cannot_be_followed_is_a_warning_naming_model_and_reason(graph):
     assert "not_null on amount_cents" in computed and "computed (amount * 100)" in computed
     (upper,) = [w for w in graph.warnings if w.startswith("ref('stg_customers')")]
     assert "customer_name is computed (UPPER(full_name))" in upper
-    assert len(graph.warnings) == 4
+    assert len(graph.warnings) == 5
+
+
+def test_unique_surrogate_key_makes_its_columns_unique_together(staging, graph, monkeypatch):
+    source = staging.manifest.sources[APP + "customers"]
+    node = staging.manifest.nodes[MODEL + "stg_customers"]
+    compiled = (
+        f"with source as (select * from {source.relation_name}) "
+        "select md5(cast(full_name as varchar) || '-' || cast(email as varchar)) "
+        "as customer_id, email from source"
+    )
+    monkeypatch.setattr(node, "compiled_code", compiled)
+    traced = build_graph(staging.manifest, staging.selected)
+    pk = traced.table(APP + "customers").primary_key  # as unique_combination_of_columns
+    assert pk.columns == ("full_name", "email")
+    assert pk.origin.kind == "unique test" and pk.origin.via == MODEL + "stg_customers"
 
 
 def test_a_model_dbt_cannot_compile_is_a_warning_with_dbts_message(staging):

@@ -94,6 +94,16 @@ def test_column_facts_from_yaml_and_tests(shop):
     assert shop.table(RAW + "raw_payments").column("payment_seq") is not None
 
 
+def test_expression_tests_are_row_conditions_of_their_table(shop):
+    # model level, column level (the expression follows the column), a dbt_expectations
+    # column pair; a test restricted by `where` holds on part of the table only
+    assert set(shop.table(RAW + "raw_orders").expressions) == {
+        "total = subtotal + tax",
+        "shipped_at >= ordered_at",
+        "subtotal >= 0",
+    }
+
+
 def test_primary_key_from_column_constraint(shop):
     pk = shop.table("model.shop.customers").primary_key
     assert pk.columns == ("id",)

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..schema import ColumnType, LogicalType
 from .features import FeatureEncoder
+from .identities import Rule, rule_from_json, rule_to_json
 from .keys import KeyFormat
 
 COUNT_PREFIX = "__synthohive_n_"
@@ -101,6 +102,8 @@ class TablePlan:
     real_ref: str | None = None  # "source('jaffle_shop', 'raw_orders')" / "ref('x')"
     derived: tuple[str, ...] = ()  # derived columns the model also learns (see module doc)
     context: FeatureEncoder | None = None  # primary parent's features fed to the model
+    # row rules (identities, orderings) enforced on every generated chunk, in order
+    rules: tuple[Rule, ...] = ()
 
     @property
     def column_types(self) -> dict[str, ColumnType]:
@@ -133,6 +136,7 @@ class TablePlan:
             "real_ref": self.real_ref,
             "derived": list(self.derived),
             "context": self.context.to_json() if self.context else None,
+            "rules": [rule_to_json(r) for r in self.rules],
         }
 
     @classmethod
@@ -161,6 +165,7 @@ class TablePlan:
             real_ref=data.get("real_ref"),
             derived=tuple(data.get("derived", ())),
             context=FeatureEncoder.from_json(context) if context else None,
+            rules=tuple(rule_from_json(r) for r in data.get("rules", ())),
         )
 
 

@@ -30,3 +30,15 @@ def dbt(project: Path, *args: str, target: str = "duckdb") -> dbtRunnerResult:
         [*args, "--project-dir", str(project), "--profiles-dir", str(project),
          "--target", target, "--quiet"]
     )  # fmt: skip
+
+
+def jaffle_real():
+    """``integration_tests/jaffle_real/load_raw.py`` as a module (its raw-data maker, writers
+    and ``copy_project``); loaded by path since the project folder is no package."""
+    import importlib.util
+
+    path = ROOT / "integration_tests" / "jaffle_real" / "load_raw.py"
+    spec = importlib.util.spec_from_file_location("jaffle_real_load_raw", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

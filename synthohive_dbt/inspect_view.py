@@ -7,9 +7,15 @@ the YAML that declares them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from .relational.identities import DECLARED, Derive, RuleSet, declared_rules
 from .schema import INFERRED, Column, ForeignKey, Origin, ProbableForeignKey, SchemaGraph, Table
+
+#: per table key, the rules generation enforces (``synthohive_dbt.relational.discovery``
+#: finds them in the data for ``inspect --check-data``); without it, the declared ones
+Rules = Mapping[str, RuleSet] | None
 
 
 def _origin_text(origin: Origin) -> str:
@@ -41,7 +47,36 @@ def _fk_json(fk: ForeignKey, graph: SchemaGraph) -> dict[str, Any]:
     }
 
 
-def _table_json(table: Table, graph: SchemaGraph) -> dict[str, Any]:
+def _rule_set(graph: SchemaGraph, table: Table, rules: Rules) -> RuleSet:
+    if rules is not None and table.key in rules:
+        return rules[table.key]
+    return declared_rules(graph, table)
+
+
+def _rules_json(rule_set: RuleSet) -> dict[str, Any]:
+    return {
+        "enforced": [
+            {
+                "rule": r.sql,
+                "origin": r.origin,
+                "how": "computed" if isinstance(r, Derive) else "repaired",
+            }
+            for r in rule_set.rules
+        ],
+        "not_enforced": list(rule_set.skipped),
+    }
+
+
+def _rules_text(rule_set: RuleSet) -> list[str]:
+    lines = []
+    for rule in rule_set.rules:
+        where = "expression test" if rule.origin == DECLARED else "found in the data"
+        how = "computed" if isinstance(rule, Derive) else "repaired"
+        lines.append(f"  rule {rule.sql}  ({where}; enforced: {how})")
+    return lines + [f"  rule {text}" for text in rule_set.skipped]
+
+
+def _table_json(table: Table, graph: SchemaGraph, rules: Rules = None) -> dict[str, Any]:
     pk = table.primary_key
     return {
         "key": table.key,
@@ -65,12 +100,13 @@ def _table_json(table: Table, graph: SchemaGraph) -> dict[str, Any]:
             for c in table.columns
         ],
         "foreign_keys": [_fk_json(fk, graph) for fk in graph.fks_of(table.key)],
+        "rules": _rules_json(_rule_set(graph, table, rules)),
     }
 
 
-def graph_to_json(graph: SchemaGraph) -> dict[str, Any]:
+def graph_to_json(graph: SchemaGraph, rules: Rules = None) -> dict[str, Any]:
     return {
-        "tables": [_table_json(graph.table(k), graph) for k in graph.order],
+        "tables": [_table_json(graph.table(k), graph, rules) for k in graph.order],
         "order": [graph.table(k).name for k in graph.order],
         "deferred": [_fk_json(fk, graph) for fk in graph.deferred],
         "probable_foreign_keys": [_probable_json(p, graph) for p in graph.probable_fks],
@@ -113,7 +149,7 @@ def _probable_lines(graph: SchemaGraph) -> list[str]:
     return lines
 
 
-def graph_to_text(graph: SchemaGraph) -> str:
+def graph_to_text(graph: SchemaGraph, rules: Rules = None) -> str:
     lines: list[str] = []
     for key in graph.order:
         table = graph.table(key)
@@ -142,6 +178,7 @@ def graph_to_text(graph: SchemaGraph) -> str:
                 f"{extra}  from {_origin_text(fk.origin)}"
             )
         lines += [line for c in table.columns if (line := _identifier_line(table, c))]
+        lines += _rules_text(_rule_set(graph, table, rules))
     lines.append("")
     lines.append("generation order: " + " -> ".join(graph.table(k).name for k in graph.order))
     lines += _probable_lines(graph)

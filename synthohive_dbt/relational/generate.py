@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..synth.base import TableModel
+from .enforcement import enforce
 from .features import assign
 from .plan import FkPlan, TablePlan
 from .tree import DEPTH_COLUMN, tree_parents_by_depth
@@ -154,7 +155,7 @@ class TableGenerator:
         plan, rng = self.plan, self.rng
         n = len(families)
         context = self._context(families)
-        body = self._sample(n, context)
+        body = enforce(plan, self._sample(n, context))  # identities and orderings hold
         out = pd.DataFrame(index=range(n))
         for i, fk in enumerate(plan.fks):
             if fk.deferred:  # filled once its parent exists (it closes a cycle)

@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 from ..schema import Column, ColumnType, ForeignKey, LogicalType, SchemaGraph, Table
+from .discovery import discover
 from .features import MAX_CLUSTERS, assign, kmeans, learn_encoder
+from .identities import Rule, rules_for
 from .keys import KeyFormat, learn_identifier_format, learn_key_format
 from .plan import (
     CLUSTER_PREFIX,
@@ -66,7 +68,7 @@ def prepare(
     for key in graph.order:
         table, plan, frame = graph.table(key), plans[key], frames[key]
         extra = derived[key]
-        plan = plan.with_(derived=tuple(extra))
+        plan = plan.with_(derived=tuple(extra), rules=_rules(table, plan, frame))
         context = None
         if plan.primary_fk is not None:
             plan, context = _with_context(plan, frame, plans, frames)
@@ -217,6 +219,15 @@ def _with_context(plan: TablePlan, frame, plans, frames) -> tuple[TablePlan, np.
     rows = parent_frame.iloc[np.clip(idx, 0, None)] if len(parent_frame) else parent_frame
     context = encoder.encode(rows.reset_index(drop=True), valid=idx >= 0)
     return plan.with_(context=encoder), context
+
+
+def _rules(table: Table, plan: TablePlan, frame: pd.DataFrame) -> tuple[Rule, ...]:
+    """The project's expressions and the identities and orderings the real rows show,
+    over the modelled columns (the model still learns a derived column; generation
+    overwrites it)."""
+    types = plan.column_types
+    found = discover(frame, types, plan.model_columns)
+    return rules_for(table.expressions, types, plan.model_columns, found).rules
 
 
 def _derived_column(name: str, values: pd.Series) -> Column:

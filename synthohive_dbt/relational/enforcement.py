@@ -1,0 +1,195 @@
+"""Make each generated chunk meet its table's row rules (see ``identities``).
+
+Values are handled as float64 (dates and timestamps as epoch microseconds, NULL as NaN).
+In rounds, until every ordering holds: orderings are repaired on the sampled columns
+(two columns swapped where they are out of order; a column clamped to a literal or to a
+computed column), then the derived columns are computed from their inputs. Derived
+columns are never repaired, only computed. A row that still breaks an ordering after the
+rounds (two computed sides, say) gets NULL in a nullable column of the rule: a NULL
+comparison does not fail a dbt test. Only changed columns are written back, in their own
+dtype (integers stay integers, dates dates).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..schema import ColumnType, LogicalType
+from .discovery import as_numbers
+from .identities import TEMPORAL, Arith, Col, Derive, Negate, Num, Order, Rule, Term, Text
+from .plan import TablePlan
+
+_DAY = 86_400e6  # microseconds
+_SECOND = 1e6
+_ARITH = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
+
+
+def enforce(plan: TablePlan, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (sampled columns of ``plan``'s table) meeting the plan's rules."""
+    if not plan.rules:
+        return frame
+    required = {name for name, facts in plan.checks.items() if facts.get("not_null")}
+    required |= {name for name, ctype in plan.columns if not ctype.nullable}
+    return apply_rules(plan.rules, frame, plan.column_types, required)
+
+
+def apply_rules(
+    rules: Sequence[Rule],
+    frame: pd.DataFrame,
+    types: Mapping[str, ColumnType],
+    required: Collection[str] = (),
+) -> pd.DataFrame:
+    """A copy of ``frame`` meeting ``rules`` (given in dependency order); rules on columns
+    the frame lacks are skipped. ``required`` columns are never set to NULL."""
+    rules = [r for r in rules if all(c in frame for c in r.columns)]
+    if not rules or len(frame) == 0:
+        return frame
+    names = list(dict.fromkeys(c for r in rules for c in r.columns))
+    before = {c: as_numbers(frame[c], types[c].logical) for c in names}
+    values = {c: v.copy() for c, v in before.items()}
+    grids = {c: _Grid(types[c]) for c in names}
+    derives = [r for r in rules if isinstance(r, Derive)]
+    orders = [r for r in rules if isinstance(r, Order)]
+    computed = {d.target for d in derives}
+    for _ in range(len(orders) + 2):
+        for order in orders:
+            _repair(order, values, grids, computed)
+        _derive(derives, values, grids, required)
+        if not any(_broken(o, values, grids).any() for o in orders):
+            break
+    else:  # a NULL in a rule's column passes it, and the identities reading it too
+        _give_up(orders, values, grids, required)
+    out = frame.copy()
+    for name in names:
+        if not np.array_equal(values[name], before[name], equal_nan=True):
+            out[name] = _restore(values[name], frame[name], types[name].logical)
+    return out
+
+
+class _Grid:
+    """The values a column can hold: integers, whole days, decimals of its scale."""
+
+    def __init__(self, ctype: ColumnType):
+        self.logical = ctype.logical
+        scale = re.search(r"\(\s*\d+\s*,\s*(\d+)\s*\)", ctype.native or "")
+        self.unit = {LogicalType.INTEGER: 1.0, LogicalType.DATE: _DAY}.get(ctype.logical)
+        if ctype.logical in (LogicalType.TIMESTAMP, LogicalType.TIMESTAMPTZ):
+            self.unit = _SECOND  # a strict ordering moves a timestamp by a second
+        elif ctype.logical is LogicalType.NUMERIC and scale:
+            self.unit = 10.0 ** -int(scale.group(1))
+
+    def snap(self, values: np.ndarray, how) -> np.ndarray:
+        """``how`` (np.floor/np.ceil/np.round) onto the grid; timestamps to microseconds."""
+        if self.logical in (LogicalType.TIMESTAMP, LogicalType.TIMESTAMPTZ):
+            return np.round(values)
+        if self.unit is None:
+            return values
+        # rounded first so that 30.000000000000004 cents is not lifted to 31
+        return how(np.round(values / self.unit, 6)) * self.unit
+
+    def above(self, values: np.ndarray) -> np.ndarray:
+        if self.unit is None:
+            return np.nextafter(values, np.inf)
+        return self.snap(values, np.floor) + self.unit
+
+    def below(self, values: np.ndarray) -> np.ndarray:
+        if self.unit is None:
+            return np.nextafter(values, -np.inf)
+        return self.snap(values, np.ceil) - self.unit
+
+
+def _side(term: Col | Num | Text, values, n: int) -> np.ndarray:
+    if isinstance(term, Col):
+        return values[term.name]
+    if isinstance(term, Num):
+        return np.full(n, term.value)
+    stamp = pd.Timestamp(term.value)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return np.full(n, float(stamp.as_unit("us").value))
+
+
+def _broken(order: Order, values, grids) -> np.ndarray:
+    n = len(next(iter(values.values())))
+    lo, hi = _side(order.lo, values, n), _side(order.hi, values, n)
+    return lo >= hi if order.strict else lo > hi  # NaN compares False: NULL never fails
+
+
+def _repair(order: Order, values, grids, computed: Collection[str]) -> None:
+    """The smallest change: swap two sampled columns, else clamp the sampled side."""
+    bad = _broken(order, values, grids)
+    if not bad.any():
+        return
+    free = [isinstance(t, Col) and t.name not in computed for t in (order.lo, order.hi)]
+    n = len(bad)
+    lo, hi = _side(order.lo, values, n), _side(order.hi, values, n)
+    if all(free):
+        lo_grid, hi_grid = grids[order.lo.name], grids[order.hi.name]
+        small, large = np.minimum(lo[bad], hi[bad]), np.maximum(lo[bad], hi[bad])
+        lo[bad], hi[bad] = lo_grid.snap(small, np.floor), hi_grid.snap(large, np.ceil)
+        if order.strict:
+            ties = bad & (lo >= hi)
+            hi[ties] = hi_grid.above(lo[ties])
+    elif free[1]:
+        grid = grids[order.hi.name]
+        hi[bad] = grid.above(lo[bad]) if order.strict else grid.snap(lo[bad], np.ceil)
+    elif free[0]:
+        grid = grids[order.lo.name]
+        lo[bad] = grid.below(hi[bad]) if order.strict else grid.snap(hi[bad], np.floor)
+
+
+def _derive(derives: Sequence[Derive], values, grids, required: Collection[str]) -> None:
+    for rule in derives:
+        with np.errstate(all="ignore"):
+            result = np.asarray(_evaluate(rule.formula, values), dtype=np.float64)
+        n = len(values[rule.target])
+        result = np.broadcast_to(result, (n,)).copy()
+        result[~np.isfinite(result)] = np.nan  # x / 0 is NULL (DuckDB)
+        if rule.target in required:  # NULL inputs: the rule holds whatever the target is
+            keep = np.isnan(result)
+            result[keep] = values[rule.target][keep]
+        values[rule.target][:] = grids[rule.target].snap(result, np.round)
+
+
+def _evaluate(term: Term, values) -> np.ndarray | float:
+    if isinstance(term, Col):
+        return values[term.name]
+    if isinstance(term, Num):
+        return term.value
+    if isinstance(term, Negate):
+        return -_evaluate(term.term, values)
+    if isinstance(term, Arith):
+        return _ARITH[term.op](_evaluate(term.left, values), _evaluate(term.right, values))
+    raise TypeError(f"no numeric value for {term!r}")  # resolution keeps text out
+
+
+def _give_up(orders: Sequence[Order], values, grids, required: Collection[str]) -> None:
+    for order in orders:
+        bad = _broken(order, values, grids)
+        nullable = [t.name for t in (order.hi, order.lo) if isinstance(t, Col)]
+        nullable = [c for c in nullable if c not in required]
+        if bad.any() and nullable:
+            values[nullable[0]][bad] = np.nan
+
+
+def _restore(values: np.ndarray, like: pd.Series, logical: LogicalType) -> pd.Series:
+    null = np.isnan(values)
+    if logical in TEMPORAL:
+        micros = np.where(null, 0, values).astype(np.int64).astype("datetime64[us]")
+        micros[null] = np.datetime64("NaT")
+        stamps = pd.Series(micros, index=like.index, name=like.name)
+        if isinstance(like.dtype, pd.DatetimeTZDtype):
+            return stamps.dt.tz_localize("UTC").dt.tz_convert(like.dtype.tz).astype(like.dtype)
+        return stamps.astype(like.dtype) if pd.api.types.is_datetime64_dtype(like) else stamps
+    series = pd.Series(values, index=like.index, name=like.name)
+    if pd.api.types.is_integer_dtype(like.dtype):
+        dtype = like.dtype if isinstance(like.dtype, pd.api.extensions.ExtensionDtype) else None
+        return series.round().astype(dtype or ("Int64" if null.any() else like.dtype))
+    try:
+        return series.astype(like.dtype)
+    except (TypeError, ValueError):
+        return series

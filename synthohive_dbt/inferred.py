@@ -5,9 +5,10 @@ covers holds identifiers when its type can (integer, text, uuid; never a float, 
 date, timestamp or boolean) and either
 
 * it is unique and not null, and is named like an identifier (``id``, ``*_id``,
-  ``*_key``, ``*_uuid``, ``customerId``), holds UUIDs, or has 20 rows or more shaped like
-  keys (integers from 0 up filling half their range or more, text such as ``C00042``):
-  it becomes a key, the table's primary key if it has none, minted like a declared key;
+  ``*_key``, ``*_uuid``, ``customerId``), is referenced by a declared FK, holds UUIDs, or
+  has 20 rows or more shaped like keys (integers from 0 up filling half their range or
+  more, text such as ``C00042``): it becomes a key, the table's primary key if it has
+  none, minted like a declared key;
 * or it holds UUIDs, or is named like an identifier with 20 distinct values or more,
   five non-null rows per value or fewer on average: fresh identifiers are minted, each
   shared by as many rows as the real values are.
@@ -78,6 +79,8 @@ def infer_from_data(
     """``graph`` (validated) with the identifiers and probable FKs ``frames`` show, each
     one also a warning; unchanged without rows."""
     declared = _declared(graph)
+    fks = (*graph.foreign_keys, *graph.deferred)
+    referenced = {(fk.parent, c.lower()) for fk in fks for c in fk.parent_columns}
     found: dict[tuple[str, str], _Found] = {}
     for key in graph.order:
         frame, table = frames.get(key), graph.table(key)
@@ -87,7 +90,8 @@ def infer_from_data(
             logical = _logical(column_types, key, column)
             if column.name.lower() in declared[key] or not _candidate(column, logical):
                 continue
-            hit = _identifier(column.name, frame[column.name], logical)
+            named = (key, column.name.lower()) in referenced or _named(column.name)
+            hit = _identifier(frame[column.name], logical, named)
             if hit is not None:
                 found[key, column.name] = _Found(key, column.name, *hit)
     keys = [f for f in found.values() if f.key]
@@ -145,11 +149,15 @@ def _candidate(column: Column, logical: LogicalType | None) -> bool:
     return logical in _ID_TYPES and not (opted_out or data or "synthohive_kind" in column.meta)
 
 
-def _identifier(name: str, series: pd.Series, logical: LogicalType) -> tuple[bool, str] | None:
-    """(unique and not null, why) when ``series`` holds identifiers, else None."""
+def _named(name: str) -> bool:
+    return _ID_NAME.fullmatch(_snake(name)) is not None
+
+
+def _identifier(series: pd.Series, logical: LogicalType, named: bool) -> tuple[bool, str] | None:
+    """(unique and not null, why) when ``series`` holds identifiers, else None; ``named``:
+    the column is named like an identifier or a declared FK references it."""
     values = series.dropna()
     rows, present, distinct = len(series), len(values), int(values.nunique())
-    named = _ID_NAME.fullmatch(_snake(name)) is not None
     kind = _format_kind(values, logical)
     if rows and present == rows and distinct == rows:
         if named or kind == UUID or (rows >= MIN_VALUES and _shaped(values, logical, kind)):
@@ -187,7 +195,7 @@ def _with_keys(table: Table, keys: list[_Found]) -> Table:
     columns = tuple(
         replace(c, unique=True, not_null=True) if c.name in by_name else c for c in table.columns
     )
-    ranked = sorted(keys, key=lambda f: _ID_NAME.fullmatch(_snake(f.column)) is None)
+    ranked = sorted(keys, key=lambda f: not _named(f.column))
     pk = table.primary_key
     if pk is None:
         pk = PrimaryKey((ranked[0].column,), Origin(INFERRED, ranked[0].why))

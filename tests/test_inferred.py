@@ -164,6 +164,21 @@ def test_declared_fk_column_is_untouched():
     assert not any("orders').customer_id" in w for w in graph.warnings)
 
 
+def test_column_a_declared_fk_references_is_a_key_whatever_its_name():
+    rng = np.random.default_rng(6)
+    codes = ["JFK", "LHR", "CDG", "NRT", "SYD", "GRU", "DXB", "SIN"]
+    airports = pd.DataFrame({"code": codes, "city": [f"c{i}" for i in range(8)]})
+    flights = pd.DataFrame({"origin": rng.choice(codes, 200), "fare": rng.gamma(2.0, 9.0, 200)})
+    parent, child = source("airports", airports), source("flights", flights)
+    fk = ForeignKey(child.key, ("origin",), parent.key, ("code",), Origin("t", "x"))
+    graph = infer((parent, airports), (child, flights), fks=(fk,))
+    assert graph.table(parent.key).primary_key.columns == ("code",)
+    assert graph.table(parent.key).column("city").id_like is None  # unique, but data
+    out = synthesize(graph, {parent.key: airports, child.key: flights})
+    assert not set(out[parent.key]["code"]) & set(codes)
+    assert set(out[child.key]["origin"]) <= set(out[parent.key]["code"])
+
+
 @pytest.fixture
 def shop() -> dict[str, tuple[Table, pd.DataFrame]]:
     rng = np.random.default_rng(4)

@@ -3,6 +3,8 @@ generation, the plan round trip, inspect, and the SQL check on a real DuckDB fil
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -19,11 +21,13 @@ from synthohive_dbt.relational.identities import (
     Col,
     Derive,
     Order,
+    declared_rules,
     parse,
     rules_for,
 )
 from synthohive_dbt.relational.plan import TablePlan
 from synthohive_dbt.schema import (
+    INFERRED,
     Column,
     ColumnType,
     LogicalType,
@@ -296,6 +300,18 @@ def test_strict_orderings_and_literals():
     assert out["a"].dtype == np.int64 and out["b"].tolist() == [4, 5, 9]
 
 
+def test_date_literals_clamp_dates():
+    frame = pd.DataFrame({"ordered_at": pd.to_datetime(["2023-12-30", "2024-02-01", None])})
+    frame = frame.astype("datetime64[us]")
+    rules = rules_for(["ordered_at >= date '2024-01-01'"], TYPES, MODELLED).rules
+    out = apply_rules(rules, frame, TYPES)
+    assert out["ordered_at"].tolist()[:2] == [
+        pd.Timestamp("2024-01-01"),
+        pd.Timestamp("2024-02-01"),
+    ]
+    assert pd.isna(out["ordered_at"].iloc[2]) and out["ordered_at"].dtype == "datetime64[us]"
+
+
 def test_an_ordering_between_two_computed_columns_falls_back_to_null():
     frame = pd.DataFrame({"a": [1.0, 5.0], "b": [2.0, 1.0], "c": [0.0, 0.0], "d": [0.0, 0.0]})
     types = dict.fromkeys("abcd", FLOAT)
@@ -355,6 +371,18 @@ def test_inspect_lists_declared_rules_and_those_found_in_data():
         {"rule": "ordered_at <= shipped_at", "origin": "discovered", "how": "repaired"},
     ]
     assert len(doc["not_enforced"]) == 2
+
+
+def test_rules_on_identifier_columns_are_not_enforced():
+    table = orders_table(["weight > 0", "order_total >= subtotal"])
+    inferred = Origin(INFERRED, "distinct in 400 rows")
+    columns = tuple(replace(c, id_like=inferred) if c.name == "order_total" else c
+                    for c in table.columns)  # fmt: skip
+    found = declared_rules(one_table_graph(table), replace(table, columns=columns))
+    assert [r.sql for r in found.rules] == ["weight > 0"]
+    assert found.skipped == (
+        "not enforced: subtotal <= order_total (order_total is filled as a key or not modelled)",
+    )
 
 
 # -- end to end on DuckDB -------------------------------------------------------------------

@@ -110,7 +110,7 @@ def _side(term: Col | Num | Text, values, n: int) -> np.ndarray:
     stamp = pd.Timestamp(term.value)
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return np.full(n, float(stamp.as_unit("us").value))
+    return np.full(n, float(np.datetime64(stamp, "us").astype(np.int64)))
 
 
 def _broken(order: Order, values, grids) -> np.ndarray:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Union
+from typing import Any
 
 import pandas as pd
 import sqlglot
@@ -65,7 +65,7 @@ class Negate:
     term: Term
 
 
-Term = Union[Col, Num, Text, Arith, Negate]  # noqa: UP007 (runtime alias, py3.9 syntax)
+Term = Col | Num | Text | Arith | Negate
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
 
 
@@ -133,7 +133,7 @@ class Order:
         return f"{term_sql(self.lo)} {'<' if self.strict else '<='} {term_sql(self.hi)}"
 
 
-Rule = Union[Derive, Order]  # noqa: UP007
+Rule = Derive | Order
 
 
 def rule_to_json(rule: Rule) -> dict[str, Any]:
@@ -416,10 +416,10 @@ def _dependency_order(derives: list[Derive]) -> list[Rule]:
 
 # -- where rules apply in a graph ------------------------------------------------------------
 def modelled_columns(graph: SchemaGraph, table: Table) -> tuple[str, ...]:
-    """Columns a table's model samples: not keys, not FK columns, not ignored (the
-    relational plan decides the same for generation)."""
+    """Columns a table's model samples: not keys, identifiers or FK columns, not ignored
+    (as ``learn._base_plan`` decides for generation)."""
     keys = set(table.primary_key.columns if table.primary_key else ())
-    keys |= {c.name for c in table.columns if c.unique}
+    keys |= {c.name for c in table.columns if c.unique or c.id_like is not None}
     for fk in graph.foreign_keys + graph.deferred:
         if fk.child == table.key:
             keys |= set(fk.columns)

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import yaml
-from emit_fixtures import P, shop_plans, shop_profiles
+from emit_fixtures import BOOL, FLOAT, INT, NUM, TEXT, P, fk, plan, shop_plans, shop_profiles
 
 from synthohive_dbt.emit import render, sources_document, write_generated
-from synthohive_dbt.emit.data_tests import ColumnProfile, distribution_test, table_tests
+from synthohive_dbt.emit.data_tests import (
+    ColumnProfile,
+    column_profiles,
+    copies_are_telling,
+    copy_check_columns,
+    distribution_test,
+    table_tests,
+)
 from synthohive_dbt.emit.files import HEADER, GeneratedFile, check_files, write_files
 from synthohive_dbt.emit.sources_yaml import source_naming
 from synthohive_dbt.emit.thresholds import Fidelity, resolve, synthohive_vars
@@ -322,3 +330,181 @@ def test_ignored_columns_do_not_carry_not_null():
     customers = replace(plans[P + "customers"], ignored=("name",))
     columns, _ = table_tests(customers, plans, source_naming, fidelity=None, profiles={})
     assert columns["name"] == []
+
+
+# -- thresholds follow the sample sizes (issue 9) -------------------------------------------
+
+
+def _threshold(tests, name):
+    found = [t[name]["arguments"] for t in tests if isinstance(t, dict) and name in t]
+    return found[0].get("threshold") if found else None
+
+
+def _sized(rows, scale=1.0):
+    """customers with ``rows`` real rows: continuous signup, 3 segments, 10% NULL scores."""
+    plans, _ = shop_plans()
+    customers = replace(plans[P + "customers"], rows=rows)
+    return table_tests(
+        customers,
+        {**plans, customers.key: customers},
+        source_naming,
+        fidelity=DEFAULT,
+        profiles=shop_profiles()[P + "customers"],
+        scale=scale,
+    )
+
+
+def test_thresholds_rise_for_small_tables_and_keep_the_configured_value_for_large_ones():
+    big, _ = _sized(100_000)
+    assert _threshold(big["signup"], "synthohive.ks_distance") == 0.2
+    assert _threshold(big["segment"], "synthohive.tvd") == 0.2
+    assert _threshold(big["score"], "synthohive.null_rate_difference") == 0.1
+    small, _ = _sized(65)
+    ks = _threshold(small["signup"], "synthohive.ks_distance")
+    assert ks == 0.339  # the exact 0.999 quantile at 65 vs 65 is 22/65 = 0.3385
+    assert _threshold(small["segment"], "synthohive.tvd") > 0.2
+    # a larger synthetic sample is less noisy
+    scaled, _ = _sized(65, scale=10.0)
+    assert 0.2 < _threshold(scaled["signup"], "synthohive.ks_distance") < ks
+
+
+def test_tests_that_noise_alone_fails_are_not_generated():
+    columns, table = _sized(6)  # D = 1 for two samples of 6 happens 2 times in 924
+    assert "synthohive.ks_distance" not in names(columns["signup"])
+    assert "synthohive.row_count_ratio" in names(table)  # not a distance: still there
+
+
+def test_configured_thresholds_are_the_floor():
+    config = shop_config({"thresholds": {"ks_distance": 0.5, "tvd": 0.1}})
+    plans, _ = shop_plans()
+    customers = replace(plans[P + "customers"], rows=65)
+    columns, _ = table_tests(
+        customers,
+        plans,
+        source_naming,
+        fidelity=config.for_table("customers"),
+        profiles=shop_profiles()[P + "customers"],
+    )
+    assert _threshold(columns["signup"], "synthohive.ks_distance") == 0.5  # above the noise
+    assert _threshold(columns["segment"], "synthohive.tvd") > 0.1  # raised to the noise
+
+
+def test_children_per_parent_and_correlation_follow_the_sizes():
+    plans, _ = shop_plans()
+    small = {**plans, P + "customers": replace(plans[P + "customers"], rows=20)}
+    columns, _ = table_tests(
+        small[P + "orders"], small, source_naming, fidelity=DEFAULT, profiles={}
+    )
+    cpp = _threshold(columns["customer_id"], "synthohive.children_per_parent_distance")
+    assert cpp > 0.5  # 20 parents on each side
+    employees = replace(plans[P + "employees"], rows=5000)
+    _, table = table_tests(
+        employees, plans, source_naming, fidelity=DEFAULT, profiles=shop_profiles()[employees.key]
+    )
+    assert _threshold(table, "synthohive.correlation_difference") == 0.3
+    _, table = _tests_of("employees")  # 150 rows: Fisher z, 3.29 * sqrt(2 / 147) = 0.3837
+    assert _threshold(table, "synthohive.correlation_difference") == 0.384
+
+
+# -- no_real_row_copied: only where a copy means something -------------------------------------
+
+
+def _copy_test(table):
+    found = [t for t in table if "synthohive.no_real_row_copied" in t]
+    return found[0]["synthohive.no_real_row_copied"]["arguments"]["columns"] if found else None
+
+
+def test_no_copy_test_on_a_table_of_keys():
+    plans, _ = shop_plans()
+    links = plan(
+        "links",
+        [("link_id", INT), ("order_id", INT)],
+        pk=["link_id"],
+        minted=["link_id"],
+        fks=[fk(["order_id"], "orders", ["order_id"])],
+        rows=47_050,
+        copy_unique_share=1.0,
+    )
+    columns, table = table_tests(links, plans, source_naming, fidelity=DEFAULT, profiles={})
+    assert _copy_test(table) is None
+    # keys are never compared, even if a plan lists them as modelled
+    leaky = replace(links, model_columns=("link_id", "order_id"))
+    assert copy_check_columns(leaky, {}) == []
+
+
+def test_no_copy_test_where_chance_matches_are_likely():
+    plans, _ = shop_plans()
+    flags = plan(
+        "flags",
+        [("id", TEXT), ("active", BOOL), ("tier", TEXT)],
+        pk=["id"],
+        minted=["id"],
+        model=["active", "tier"],
+        rows=1000,
+        copy_unique_share=0.0,  # 6 combinations for 1000 rows
+    )
+    profiles = {
+        "active": ColumnProfile("discrete", 2, collision=0.5),
+        "tier": ColumnProfile("discrete", 3, collision=0.4),
+    }
+    _, table = table_tests(flags, plans, source_naming, fidelity=DEFAULT, profiles=profiles)
+    assert _copy_test(table) is None
+    # even when the few real rows happen to be distinct, the codecs say chance matches
+    few = replace(flags, rows=5, copy_unique_share=1.0)
+    assert not copies_are_telling(few, ["active", "tier"], profiles, 1.0)
+
+
+def test_copy_test_on_distinct_rows_with_continuous_columns():
+    plans, _ = shop_plans()
+    customers = replace(plans[P + "customers"], copy_unique_share=1.0)
+    _, table = table_tests(
+        customers, plans, source_naming, fidelity=DEFAULT, profiles=shop_profiles()[customers.key]
+    )
+    assert _copy_test(table) == ["name", "segment", "signup", "score"]
+    # but not when real rows repeat each other: a faithful sample repeats them too
+    repeated = replace(customers, copy_unique_share=0.9)
+    _, table = table_tests(
+        repeated, plans, source_naming, fidelity=DEFAULT, profiles=shop_profiles()[customers.key]
+    )
+    assert _copy_test(table) is None
+
+
+def test_collision_chances_come_from_the_codecs():
+    import pandas as pd
+
+    from synthohive_dbt.schema import Column
+    from synthohive_dbt.synth.columns import fit_codecs
+
+    frame = pd.DataFrame(
+        {
+            "flag": [True, False, True, True],
+            "level": [1, 2, 2, None],
+            "price": [1.25, 2.5, 3.75, 9.99],
+            "weight": [0.1, 0.2, 0.3, 0.4],
+        }
+    )
+    columns = [
+        Column("flag", type=BOOL),
+        Column("level", type=INT),
+        Column("price", type=NUM),
+        Column("weight", type=FLOAT),
+    ]
+    codecs = [c.to_json() for c in fit_codecs(frame, columns)]
+    model = SimpleNamespace(state=lambda: ({"codecs": codecs}, None))
+    profiles = column_profiles(model)
+    assert profiles["flag"].collision == pytest.approx(0.75**2 + 0.25**2)
+    assert profiles["level"].collision == pytest.approx(0.75**2 * (1 / 9 + 4 / 9))
+    assert profiles["price"].collision == pytest.approx(1 / 875)  # cents from 1.25 to 9.99
+    assert profiles["weight"].collision == 0.0  # unrounded floats match only if copied
+
+
+def test_unique_share_is_a_number_about_complete_rows():
+    import pandas as pd
+
+    from synthohive_dbt.relational.plan import unique_share
+
+    frame = pd.DataFrame({"a": [1, 1, 2, 3, None], "b": ["x", "x", "y", "y", "z"]})
+    assert unique_share(frame, ("a", "b")) == 0.5  # (1, x) twice; the NULL row not compared
+    assert unique_share(frame, ("b",)) == 0.2
+    assert unique_share(frame.assign(c=None), ("a", "c")) == 0.5  # all-NULL c left out
+    assert unique_share(frame, ()) == 0.0

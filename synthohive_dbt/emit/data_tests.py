@@ -10,21 +10,41 @@ Which distribution test a column gets follows what the fitted model learned abou
 (its column codecs): continuous columns get ``ks_distance``; discrete columns with few
 categories get ``tvd``; identifier-like text (many distinct values), UUIDs and all-NULL
 columns get none. Without codecs (a third-party model) the warehouse type decides.
+
+Thresholds follow the sample sizes (``thresholds.sample_threshold``): real rows and the
+expected synthetic rows (real rows times ``--scale``, for every table), counting only the
+non-NULL values for KS and the parents for children per parent. ``no_real_row_copied``
+compares the copy columns (``TablePlan.copy_columns``: modelled, no keys, no UUIDs) and is
+generated only where a copy means something (``copies_are_telling``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from itertools import combinations
+from math import floor, prod
 from typing import Any
 
 from ..relational.plan import TablePlan
 from ..schema import LogicalType
-from ..synth.base import TableModel
+from . import critical
 from .files import Quoted
 from .naming import node_name, ref_naming
-from .thresholds import NO_COPY, ROW_COUNT_RATIO, Fidelity, FidelityConfig
+from .profiles import ColumnProfile, column_profiles, model_profiles
+from .thresholds import NO_COPY, ROW_COUNT_RATIO, Fidelity, FidelityConfig, sample_threshold
+
+__all__ = [  # the profiles too: callers read them here
+    "ColumnProfile",
+    "column_entries",
+    "column_profiles",
+    "copies_are_telling",
+    "copy_check_columns",
+    "correlation_columns",
+    "distribution_test",
+    "model_profiles",
+    "node_entries",
+    "table_tests",
+]
 
 NAMESPACE = "synthohive"
 FIDELITY_TAG = "synthohive_fidelity"
@@ -40,47 +60,6 @@ _ORDERED = (*_NUMBERS, LogicalType.DATE, LogicalType.TIMESTAMP, LogicalType.TIME
 
 # How generated YAML names a synthetic table: plan -> "source('synthohive', 'x')" etc.
 Naming = Callable[[TablePlan], str]
-
-
-@dataclass(frozen=True)
-class ColumnProfile:
-    """What the fitted model knows about a column (from its codecs), without data."""
-
-    kind: str  # continuous | discrete | uuid | null
-    n_categories: int = 0
-    null_rate: float = 0.0
-    constant: bool = False
-
-
-def column_profiles(model: TableModel | None) -> dict[str, ColumnProfile]:
-    """Per learned column, the codec facts of the built-in models (empty if unknown)."""
-    if model is None:
-        return {}
-    try:
-        meta, _ = model.state()
-    except Exception:  # noqa: BLE001 - a third-party model: fall back to the types
-        return {}
-    out: dict[str, ColumnProfile] = {}
-    for codec in meta.get("codecs") or ():
-        if not isinstance(codec, Mapping) or "name" not in codec:
-            continue
-        n_cat = len(codec.get("categories") or ())
-        low, high = codec.get("minimum"), codec.get("maximum")
-        constant = (codec.get("kind") == "discrete" and n_cat <= 1) or (
-            codec.get("kind") == "continuous" and low is not None and low == high
-        )
-        out[codec["name"]] = ColumnProfile(
-            kind=str(codec.get("kind")),
-            n_categories=n_cat,
-            null_rate=float(codec.get("null_rate") or 0.0),
-            constant=constant,
-        )
-    return out
-
-
-def model_profiles(relational: Any) -> dict[str, dict[str, ColumnProfile]]:
-    """Column profiles of every fitted table model of a RelationalModel, by table key."""
-    return {key: column_profiles(model) for key, model in relational.models.items()}
 
 
 def table_tests(
@@ -99,7 +78,7 @@ def table_tests(
     _carried_checks(plan, columns)
     _relationship_tests(plan, plans, naming, columns, table)
     if fidelity is not None and plan.real_ref:
-        _column_fidelity(plan, plans, naming, fidelity, profiles, columns)
+        _column_fidelity(plan, plans, naming, fidelity, profiles, columns, scale)
         table += _table_fidelity(plan, fidelity, profiles, scale)
     return columns, table
 
@@ -185,31 +164,38 @@ def _column_fidelity(
     fidelity: Fidelity,
     profiles: Mapping[str, ColumnProfile],
     columns: dict[str, list[Any]],
+    scale: float,
 ) -> None:
     compare = Quoted(plan.real_ref)
     for name in plan.model_columns:
-        test = distribution_test(plan, name, profiles.get(name))
-        threshold = fidelity.threshold(test) if test else None
-        if test and threshold is not None:
+        profile = profiles.get(name)
+        test = distribution_test(plan, name, profile)
+        if test is None:
+            continue
+        noise = _distribution_noise(plan, name, test, profile, scale)
+        threshold = sample_threshold(test, fidelity.threshold(test), noise)
+        if threshold is not None:
             columns[name].append(
                 _fidelity(test, fidelity, compare_model=compare, threshold=threshold)
             )
-    for name in _nullable_columns(plan, profiles):
-        threshold = fidelity.threshold("null_rate_difference")
-        if threshold is not None:
-            columns[name].append(
-                _fidelity(
-                    "null_rate_difference", fidelity, compare_model=compare, threshold=threshold
-                )
-            )
-    threshold = fidelity.threshold("children_per_parent_distance")
+    test = "null_rate_difference"
+    threshold = sample_threshold(
+        test, fidelity.threshold(test), critical.ks(*_sizes(plan.rows, scale))
+    )
+    for name in _nullable_columns(plan, profiles) if threshold is not None else ():
+        columns[name].append(_fidelity(test, fidelity, compare_model=compare, threshold=threshold))
     for fk in plan.fks:
         parent = plans.get(fk.parent)
-        if threshold is None or parent is None or len(fk.columns) != 1 or not parent.real_ref:
+        if parent is None or len(fk.columns) != 1 or not parent.real_ref:
+            continue
+        test = "children_per_parent_distance"
+        noise = critical.ks(*_sizes(parent.rows, scale))
+        threshold = sample_threshold(test, fidelity.threshold(test), noise)
+        if threshold is None:
             continue
         columns[fk.columns[0]].append(
             _fidelity(
-                "children_per_parent_distance",
+                test,
                 fidelity,
                 parent_model=Quoted(naming(parent)),
                 parent_field=fk.parent_columns[0],
@@ -218,6 +204,31 @@ def _column_fidelity(
                 threshold=threshold,
             )
         )
+
+
+def _distribution_noise(
+    plan: TablePlan, name: str, test: str, profile: ColumnProfile | None, scale: float
+) -> float:
+    """Critical value of a column's ``ks_distance`` (non-NULL values) or ``tvd``."""
+    if test == "ks_distance":
+        present = 1.0 - (profile.null_rate if profile is not None else 0.0)
+        return critical.ks(*_sizes(plan.rows, scale, present))
+    return critical.tvd(*_sizes(plan.rows, scale), _categories(plan, name, profile))
+
+
+def _sizes(rows: int, scale: float, share: float = 1.0) -> tuple[int, int]:
+    """Real and expected synthetic counts (every table grows with ``--scale``) of the
+    values a statistic sees, ``share`` of the rows, rounded down."""
+    return floor(rows * share + 1e-9), floor(rows * scale * share + 1e-9)
+
+
+def _categories(plan: TablePlan, name: str, profile: ColumnProfile | None) -> int:
+    """Categories a TVD sees, NULL one of them."""
+    if profile is not None and profile.kind == "discrete":
+        return profile.n_categories + (profile.null_rate > 0)
+    values = plan.checks.get(name, {}).get("accepted_values")
+    never_null = plan.checks.get(name, {}).get("not_null") or not plan.column_types[name].nullable
+    return (len(values) if values is not None else 2) + (not never_null)
 
 
 def _nullable_columns(plan: TablePlan, profiles: Mapping[str, ColumnProfile]) -> list[str]:
@@ -247,18 +258,18 @@ def _table_fidelity(
     compare = Quoted(plan.real_ref)
     tests: list[Any] = []
     numeric = correlation_columns(plan, profiles)
-    threshold = fidelity.threshold("correlation_difference")
-    if len(numeric) >= 2 and threshold is not None:
-        pairs = [(a, b) for a, b in combinations(numeric, 2)]
-        tests.append(
-            _fidelity(
-                "correlation_difference",
-                fidelity,
-                pairs=pairs,
-                compare_model=compare,
-                threshold=threshold,
+    pairs = [(a, b) for a, b in combinations(numeric, 2)]
+    if pairs:
+        # rows where both columns of a pair hold a value: at least this share
+        nulls = sorted(p.null_rate for c in numeric if (p := profiles.get(c)) is not None)
+        n, m = _sizes(plan.rows, scale, max(0.0, 1.0 - sum(nulls[-2:])))
+        noise = critical.correlation(n, m, len(pairs))
+        test = "correlation_difference"
+        threshold = sample_threshold(test, fidelity.threshold(test), noise)
+        if threshold is not None:
+            tests.append(
+                _fidelity(test, fidelity, pairs=pairs, compare_model=compare, threshold=threshold)
             )
-        )
     if fidelity.row_count_ratio is not None:
         low, high = fidelity.row_count_ratio
         tests.append(
@@ -271,7 +282,7 @@ def _table_fidelity(
             )
         )
     copied = copy_check_columns(plan, profiles)
-    if fidelity.no_real_row_copied and len(copied) >= 2:
+    if fidelity.no_real_row_copied and copies_are_telling(plan, copied, profiles, scale):
         tests.append(_fidelity(NO_COPY, fidelity, compare_model=compare, columns=copied))
     return tests
 
@@ -293,16 +304,47 @@ def correlation_columns(plan: TablePlan, profiles: Mapping[str, ColumnProfile]) 
 
 
 def copy_check_columns(plan: TablePlan, profiles: Mapping[str, ColumnProfile]) -> list[str]:
-    """Modelled columns a copied real row would repeat (random UUIDs cannot be copied)."""
-    out = []
-    for name in plan.model_columns:
-        profile = profiles.get(name)
-        if plan.column_types[name].logical is LogicalType.UUID:
-            continue
-        if profile is not None and profile.kind in ("uuid", "null"):
-            continue
-        out.append(name)
-    return out
+    """The plan's copy columns the model really samples (random UUIDs and all-NULL
+    columns cannot be copied)."""
+    return [
+        name
+        for name in plan.copy_columns
+        if (profile := profiles.get(name)) is None or profile.kind not in ("uuid", "null")
+    ]
+
+
+def copies_are_telling(
+    plan: TablePlan,
+    columns: Sequence[str],
+    profiles: Mapping[str, ColumnProfile],
+    scale: float,
+) -> bool:
+    """Whether a synthetic row equal to a real one on ``columns`` means a copy, not chance:
+    the expected number of chance matches among the synthetic rows stays below
+    ``critical.ALPHA``, estimated twice. From the real data: every real row is distinct
+    there (a fresh draw of the real distribution repeats a real row about as often as real
+    rows repeat each other). From the codecs: ``m * n * prod(collision)``, columns taken
+    as independent (few categories make matches likely; any unrounded float, none).
+    One column is never enough: sampled values beyond the real range are clipped to the
+    real extremes, which are real values."""
+    if len(columns) < 2:
+        return False
+    n, m = _sizes(plan.rows, scale)
+    if plan.copy_unique_share is not None and m * (1.0 - plan.copy_unique_share) > critical.ALPHA:
+        return False
+    chance = prod(_collision(plan, name, profiles.get(name)) for name in columns)
+    return m * n * chance <= critical.ALPHA
+
+
+def _collision(plan: TablePlan, name: str, profile: ColumnProfile | None) -> float:
+    if profile is not None and profile.collision is not None:
+        return profile.collision
+    if profile is not None and profile.kind == "discrete":
+        return 1.0 / max(profile.n_categories, 1)
+    if profile is not None and profile.kind == "continuous":
+        return 0.0
+    # no codec: only a float is taken to be unrounded
+    return 0.0 if plan.column_types[name].logical is LogicalType.FLOAT else 1.0
 
 
 def _test(name: str, **arguments: Any) -> dict[str, Any]:

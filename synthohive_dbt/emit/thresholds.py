@@ -20,10 +20,20 @@ Thresholds are dbt vars (``dbt_project.yml`` or ``--vars``), under the key ``syn
 A table's ``config.meta`` may also carry ``synthohive_thresholds: {...}`` and
 ``synthohive_fidelity_severity``. ``false`` switches a test off. Precedence, last wins:
 defaults, ``vars`` thresholds, the table's meta, ``vars`` ``tables.<name>``.
+
+The value resolved so is a floor: a generated test gets ``max(value, critical value)``
+(``sample_threshold``), the critical value being what the statistic of two independent
+samples of one distribution, at the table's real and expected synthetic sizes, exceeds with
+probability 0.001 (``critical``), rounded up to 3 decimals. Large tables keep the
+configured value; small ones get a higher one; a test whose critical value reaches the
+statistic's maximum (noise alone can reach it) is not generated. Likewise
+``no_real_row_copied: true`` allows that test, generated only where a match would mean a
+copy (``data_tests.copies_are_telling``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -77,6 +87,18 @@ class FidelityConfig:
 
     def for_table(self, name: str) -> Fidelity:
         return self.tables.get(name, self.default)
+
+
+def sample_threshold(test: str, configured: float | None, critical: float) -> float | None:
+    """The threshold a generated ``test`` gets: ``configured`` (None: switched off), raised
+    to ``critical`` rounded up so that the statistic must exceed it (0.75 becomes 0.751);
+    None when that reaches the statistic's maximum, where the test could never fail."""
+    if configured is None or not math.isfinite(critical):
+        return None
+    floor = (math.floor(critical * 1000) + 1) / 1000
+    if floor >= DISTANCES[test][2]:
+        return None
+    return max(configured, floor)
 
 
 def synthohive_vars(config: Any) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from .plan import (
     choose_primary_fk,
     histogram,
     table_seed,
+    unique_share,
 )
 from .tree import DEPTH_COLUMN, real_depths
 
@@ -96,7 +97,7 @@ def _base_plan(graph: SchemaGraph, table: Table, frames: Mapping[str, pd.DataFra
         if name not in fk_columns and name not in minted and name not in ignored:
             minted[name] = _key_format(table, frame[name], types[name].logical, fk_columns)
     keyish = set(minted) | fk_columns | set(pk)
-    return TablePlan(
+    plan = TablePlan(
         key=table.key,
         name=table.name,
         identifier=table.identifier,
@@ -116,6 +117,7 @@ def _base_plan(graph: SchemaGraph, table: Table, frames: Mapping[str, pd.DataFra
         checks=_checks(table),
         real_ref=table.display,
     )
+    return plan.with_(copy_unique_share=unique_share(frame, plan.copy_columns))
 
 
 def _key_format(

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..schema import ColumnType, LogicalType
 from .features import FeatureEncoder
-from .identities import Rule, rule_from_json, rule_to_json
+from .identities import Derive, Rule, rule_from_json, rule_to_json
 from .keys import KeyFormat
 
 COUNT_PREFIX = "__synthohive_n_"
@@ -102,6 +103,9 @@ class TablePlan:
     real_ref: str | None = None  # "source('jaffle_shop', 'raw_orders')" / "ref('x')"
     derived: tuple[str, ...] = ()  # derived columns the model also learns (see module doc)
     context: FeatureEncoder | None = None  # primary parent's features fed to the model
+    # share of the real rows without NULLs in copy_columns whose values there occur once
+    # (None: fitted before it was recorded); decides whether copies are tested
+    copy_unique_share: float | None = None
     # row rules (identities, orderings) enforced on every generated chunk, in order
     rules: tuple[Rule, ...] = ()
 
@@ -112,6 +116,20 @@ class TablePlan:
     @property
     def learned_columns(self) -> tuple[str, ...]:
         return self.model_columns + self.derived
+
+    @property
+    def copy_columns(self) -> tuple[str, ...]:
+        """Modelled columns a copied real row would repeat: no keys (minted anew, or drawn
+        from the synthetic parents), no UUIDs (drawn at random), no columns a rule derives
+        from the others (they add nothing to which rows are equal)."""
+        skip = {*self.primary_key, *self.minted, *(c for fk in self.fks for c in fk.columns)}
+        skip |= {rule.target for rule in self.rules if isinstance(rule, Derive)}
+        types = self.column_types
+        return tuple(
+            c
+            for c in self.model_columns
+            if c not in skip and types[c].logical is not LogicalType.UUID
+        )
 
     def with_(self, **changes: Any) -> TablePlan:
         return replace(self, **changes)
@@ -136,6 +154,7 @@ class TablePlan:
             "real_ref": self.real_ref,
             "derived": list(self.derived),
             "context": self.context.to_json() if self.context else None,
+            "copy_unique_share": self.copy_unique_share,
             "rules": [rule_to_json(r) for r in self.rules],
         }
 
@@ -165,8 +184,13 @@ class TablePlan:
             real_ref=data.get("real_ref"),
             derived=tuple(data.get("derived", ())),
             context=FeatureEncoder.from_json(context) if context else None,
+            copy_unique_share=_optional_float(data.get("copy_unique_share")),
             rules=tuple(rule_from_json(r) for r in data.get("rules", ())),
         )
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def table_seed(seed: int, key: str, salt: int = 0) -> np.random.SeedSequence:
@@ -180,6 +204,17 @@ def histogram(per_parent: np.ndarray, n_parents: int | None) -> tuple[int, ...]:
     if n_parents is not None:
         counts[0] = max(n_parents - int(counts[1:].sum()), 0)
     return tuple(int(c) for c in counts)
+
+
+def unique_share(frame: pd.DataFrame, columns: tuple[str, ...]) -> float:
+    """Among the rows without a NULL in ``columns`` (all-NULL columns left out), the share
+    whose values there occur in no other row; 0.0 without such rows. A number only: no
+    value leaves the data."""
+    present = [c for c in columns if frame[c].notna().any()]
+    complete = frame[present].dropna() if present else frame.iloc[:0]
+    if complete.empty:
+        return 0.0
+    return float((~complete.duplicated(keep=False)).mean())
 
 
 def choose_primary_fk(fks: tuple[FkPlan, ...]) -> int | None:

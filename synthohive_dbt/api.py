@@ -15,7 +15,7 @@ from pathlib import Path
 from .emit import check_package, check_writable, write_sources_yaml, yaml_target
 from .emit.exports import export_python_models, export_seeds, fidelity_config
 from .environment import placements, write_environment
-from .errors import EmitError
+from .errors import EmitError, SelectionError
 from .lineage import models_downstream_of
 from .manifest import build_graph
 from .pipeline import (
@@ -154,10 +154,16 @@ def fit(
             options=options,
             seed=seed,
         )
+    elif opts.state is not None:
+        if not project.selected:
+            raise SelectionError(
+                f"--select {' '.join(opts.select)} chose nothing and {out} holds no artifacts "
+                "to keep; run `synthohive fit` without --state first (or pass --artifacts)."
+            )
+        refit = Refit.everything(schema_graph(project))
+        warnings = (f"no artifacts at {out} to update: fitted the selected tables only",)
     else:
         refit = Refit.everything(schema_graph(project))
-        if opts.state is not None:
-            warnings = (f"no artifacts at {out} to update: fitted the selected tables only",)
     for key in refit.kept:
         reporter.event("table_kept", table=refit.graph.table(key).name)
     fitted = None

@@ -90,6 +90,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--artifacts", type=Path, default=None, help="default: PROJECT/target/synthohive/"
     )
+    p.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        help="directory with an earlier run's manifest.json, for dbt's state: selection "
+        "(--select state:modified+); the selection then refits part of the saved artifacts "
+        "and keeps the rest",
+    )
+    p.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="train every model it reads again, even of tables whose fingerprint (schema, "
+        "options, data) is unchanged since the saved artifacts",
+    )
 
     p = sub.add_parser("generate", help="write synthetic tables into the warehouse")
     _project_args(p)
@@ -151,6 +165,7 @@ def _project_options(args: argparse.Namespace):
         select=tuple(args.select),
         exclude=tuple(args.exclude),
         vars=vars_,
+        state=getattr(args, "state", None),
     )
 
 
@@ -171,6 +186,10 @@ class ProgressPrinter:
         elif evt.name == "fit_start" and "model" in f:  # the engine's; models emit their own
             rows = f.get("rows", "?")
             text = f"[{self._t()}]   fit {f.get('table', '')} ({rows} rows, {f['model']})"
+        elif evt.name == "fit_reused":
+            text = f"[{self._t()}]   reuse {f['table']}: fingerprint unchanged"
+        elif evt.name == "table_kept":
+            text = f"[{self._t()}]   keep {f['table']}: not selected"
         elif evt.name == "epoch":
             text = (
                 f"[{self._t()}]     {f.get('table', '')} epoch {f['epoch']}/{f['epochs']}"
@@ -220,13 +239,22 @@ def cmd_fit(args: argparse.Namespace) -> int:
         seed=args.seed,
         artifacts=args.artifacts,
         reporter=_reporter(args),
+        full_refresh=args.full_refresh,
     )
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    for label, names in (
+        ("trained", result.trained),
+        ("reused (unchanged)", result.reused),
+        ("kept (not selected)", result.kept),
+    ):
+        if names:
+            print(f"  {label}: {', '.join(names)}")
     total = sum(result.tables.values())
     print(
         f"fitted {len(result.tables)} tables ({total} rows) with {args.model} "
-        f"in {result.seconds:.1f}s; artifacts in {result.artifacts}"
+        f"in {result.seconds:.1f}s: {len(result.trained)} trained, {len(result.reused)} "
+        f"reused, {len(result.kept)} kept; artifacts in {result.artifacts}"
     )
     return EXIT_OK
 

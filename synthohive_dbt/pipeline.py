@@ -15,6 +15,8 @@ from .errors import DataError, SchemaValidationError, UnsafeWriteError, Warehous
 from .inferred import infer_from_data
 from .progress import SILENT, Reporter
 from .relational import RelationalModel, fit_relational
+from .relational.engine import SavedArtifacts
+from .relational.fingerprint import definition_fingerprints
 from .relational.generate import DEFAULT_CHUNK_ROWS
 from .schema import ColumnType, SchemaGraph
 from .synth.base import ModelOptions
@@ -37,17 +39,29 @@ def fit_graph(
     options: ModelOptions | None = None,
     seed: int = 0,
     reporter: Reporter = SILENT,
+    previous: SavedArtifacts | None = None,
 ) -> tuple[RelationalModel, SchemaGraph, dict[str, int]]:
     """Read, validate and fit every table of ``graph`` through an open warehouse.
 
+    Tables whose fingerprint matches ``previous`` (saved artifacts) keep their saved model.
     Returns the fitted model, the validated graph and the real row count per table name.
     """
     _check_identifiers(graph)
+    definitions = definition_fingerprints(
+        graph, model=model, options=options or ModelOptions(), seed=seed
+    )
     reporter.event("stage", stage="read", tables=len(graph.tables))
     graph, _, frames = _read_and_validate(graph, wh, read_rows=True, reporter=reporter)
     reporter.event("stage", stage="fit", tables=len(graph.tables))
     relational = fit_relational(
-        graph, frames, model=model, options=options, seed=seed, reporter=reporter
+        graph,
+        frames,
+        model=model,
+        options=options,
+        seed=seed,
+        reporter=reporter,
+        previous=previous,
+        definitions=definitions,
     )
     rows = {graph.table(k).name: len(frames[k]) for k in graph.order}
     return relational, graph, rows

@@ -3,6 +3,12 @@
 dbt evaluates ``--select``/``--exclude`` (graph operators, methods, wildcards, yaml
 selectors' syntax), so synthohive selects exactly what ``dbt ls`` would. A selection that
 chooses nothing is an error with close matches of the names it tried.
+
+With ``--state`` (a directory holding an earlier run's manifest.json, as for dbt) the
+``state:`` methods compare against that manifest, and the tests the selection picks stand
+for the tables they test: dbt does not count a source as modified when only the tests on
+its columns change (``state:modified`` picks the new and edited tests instead), and those
+tests are the facts synthohive learns from.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import difflib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from synthohive_dbt.errors import ProjectError, SelectionError
@@ -27,18 +34,29 @@ def select_nodes(
     dbt_args: Sequence[str],
     select: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    state: Path | None = None,
 ) -> tuple[str, ...]:
     """Unique ids of the sources, models and seeds chosen by ``select``/``exclude``.
 
     With no ``select``: every source of the root project (``package:<root>``), because
     sources are the raw tables that synthetic data replaces; models are derived from them.
     ``dbt_args`` are the project/profile arguments shared with the parse invocation.
+    ``state``: the directory of the manifest.json that ``state:`` methods compare with.
     """
+    args = list(dbt_args)
+    if state is not None:
+        if not (state / "manifest.json").is_file():
+            raise SelectionError(
+                f"--state {state} holds no manifest.json; copy the manifest.json of the run "
+                "to compare with (e.g. production's target/manifest.json) into it, as for "
+                "dbt's --state."
+            )
+        args += ["--state", str(state)]
 
     def lister(resource_types, terms, excluded):
-        return _dbt_ls(manifest, dbt_args, resource_types, terms, excluded)
+        return _dbt_ls(manifest, args, resource_types, terms, excluded)
 
-    return _select(manifest, root_project, select, exclude, lister)
+    return _select(manifest, root_project, select, exclude, lister, state=state is not None)
 
 
 def select_nodes_in_process(
@@ -68,17 +86,23 @@ def _select(
     select: Sequence[str],
     exclude: Sequence[str],
     lister: Callable[[Iterable[str], list[str], list[str]], tuple[str, ...]],
+    state: bool = False,
 ) -> tuple[str, ...]:
     select = [s for s in select if s.strip()]
     exclude = [s for s in exclude if s.strip()]
     if select:
         resource_types, terms = TABLE_RESOURCE_TYPES, list(select)
+        if state:
+            resource_types += ("test",)
     else:
         resource_types, terms = ("source",), [f"package:{root_project}"]
 
-    ids = tuple(i for i in lister(resource_types, terms, exclude) if not _generated(manifest, i))
-    if ids:
-        return ids
+    listed = lister(resource_types, terms, exclude)
+    if state:
+        listed = _tested_tables(manifest, listed)
+    ids = tuple(i for i in listed if not _generated(manifest, i))
+    if ids or (state and any("state:" in term for term in select)):
+        return ids  # state:modified choosing nothing means nothing changed: no error
     if select:
         raise SelectionError(
             "--select " + " ".join(select) + _excluding(exclude) + " chose no source, "
@@ -94,6 +118,27 @@ def _select(
         f"Project '{root_project}' declares no sources, so there is nothing to select by "
         "default; pass --select (e.g. --select 'source:*' or a model name)."
     )
+
+
+def _tested_tables(manifest: Any, ids: Iterable[str]) -> tuple[str, ...]:
+    """``ids`` with each test replaced by the sources, models and seeds it tests (both ends
+    of a relationships test). Tests that read a generated node check synthetic data, not
+    the facts of a real table: they stand for nothing."""
+    out: set[str] = set()
+    for unique_id in ids:
+        node = manifest.nodes.get(unique_id)
+        if node is None or node.resource_type != "test":
+            out.add(unique_id)
+            continue
+        tested = [
+            dep
+            for dep in node.depends_on.nodes
+            if dep in manifest.sources
+            or (dep in manifest.nodes and manifest.nodes[dep].resource_type in TABLE_RESOURCE_TYPES)
+        ]
+        if not any(_generated(manifest, dep) for dep in tested):
+            out.update(tested)
+    return tuple(sorted(out))
 
 
 def _generated(manifest: Any, unique_id: str) -> bool:

@@ -32,6 +32,17 @@ def dbt(project: Path, *args: str, target: str = "duckdb") -> dbtRunnerResult:
     )  # fmt: skip
 
 
+def synthohive(project: Path, *args: str, target: str = "duckdb") -> int:
+    """``synthohive ARGS`` in-process on ``project`` (its own profiles.yml), quietly."""
+    from synthohive_dbt import cli
+
+    command, *rest = args
+    return cli.main(
+        [command, "--project", str(project), "--profiles-dir", str(project),
+         "--target", target, "--quiet", *rest]
+    )  # fmt: skip
+
+
 def jaffle_real():
     """``integration_tests/jaffle_real/load_raw.py`` as a module (its raw-data maker, writers
     and ``copy_project``); loaded by path since the project folder is no package."""

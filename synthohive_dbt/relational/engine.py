@@ -4,16 +4,19 @@
 histograms) and fits one TableModel per table on its non-key columns. ``generate`` walks
 the generation order, parents first, and yields each finished table so the caller can
 write it before the next one is made. ``save``/``load`` use a directory: ``plan.json``
-plus one model artifact per table under ``models/``.
+plus one model artifact per table under ``models/``. plan.json also holds each table's fingerprint
+(``fingerprint``): a later fit at the same path reuses a saved model whose fingerprint is
+unchanged instead of training it again.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +27,9 @@ from ..errors import ArtifactError, ModelError
 from ..progress import SILENT, Reporter
 from ..schema import SchemaGraph
 from ..synth.base import ModelOptions, TableModel, get_model_class, load_model
+from .fingerprint import Fingerprint, definition_fingerprints, training_fingerprint
 from .generate import DEFAULT_CHUNK_ROWS, Made, TableGenerator, fill_deferred
-from .learn import prepare
+from .learn import Prepared, prepare
 from .plan import TablePlan, table_seed
 
 PLAN_FORMAT_VERSION = 1
@@ -38,6 +42,10 @@ class RelationalModel:
     order: tuple[str, ...]
     models: dict[str, TableModel]  # tables without modelled columns have none
     model_name: str
+    fingerprints: dict[str, Fingerprint] = field(default_factory=dict)  # by table key
+    # models taken unchanged from saved artifacts, with the directory each was read from:
+    # save leaves a directory that already holds its model as it is
+    loaded_from: dict[str, Path] = field(default_factory=dict)
 
     # -- generation -----------------------------------------------------------------
     def stream(
@@ -158,13 +166,38 @@ class RelationalModel:
             "order": list(self.order),
             "tables": [self.plans[k].to_json() for k in self.order],
             "model_dirs": {k: _dir_name(k) for k in self.models},
+            "fingerprints": {k: fp.to_json() for k, fp in self.fingerprints.items()},
         }
-        for key, model in self.models.items():
-            model.save(models_dir / _dir_name(key))
-        (path / PLAN_JSON).write_text(json.dumps(doc, indent=1))
+        written = [k for k in self.models if not self._saved_at(k, models_dir / _dir_name(k))]
+        # a fit interrupted while it writes models must not leave an old fingerprint
+        # beside a new model: the next fit could reuse the wrong one
+        _forget_fingerprints(path / PLAN_JSON, written)
+        for key in written:
+            self.models[key].save(models_dir / _dir_name(key))
+        _write_json(path / PLAN_JSON, doc)
+
+    def _saved_at(self, key: str, directory: Path) -> bool:
+        source = self.loaded_from.get(key)
+        return source is not None and source.resolve() == directory.resolve()
 
     @classmethod
     def load(cls, path: Path) -> RelationalModel:
+        return SavedArtifacts.read(path).load()
+
+
+@dataclass(frozen=True)
+class SavedArtifacts:
+    """What a fit saved at ``path``: plans and fingerprints, models loaded on request."""
+
+    path: Path
+    model_name: str
+    order: tuple[str, ...]
+    plans: dict[str, TablePlan]
+    model_dirs: dict[str, str]
+    fingerprints: dict[str, Fingerprint]
+
+    @classmethod
+    def read(cls, path: Path) -> SavedArtifacts:
         path = Path(path)
         doc_path = path / PLAN_JSON
         if not doc_path.is_file():
@@ -172,15 +205,48 @@ class RelationalModel:
                 f"no synthohive artifacts at {path}; run `synthohive fit` first "
                 "or pass --artifacts DIR"
             )
-        doc = json.loads(doc_path.read_text())
-        if doc.get("format_version") != PLAN_FORMAT_VERSION:
+        try:
+            doc = json.loads(doc_path.read_text())
+        except json.JSONDecodeError as exc:
             raise ArtifactError(
-                f"artifacts at {path} have format_version {doc.get('format_version')!r}; "
+                f"{doc_path} is damaged ({exc}); refit with `synthohive fit`."
+            ) from exc
+        if not isinstance(doc, dict) or doc.get("format_version") != PLAN_FORMAT_VERSION:
+            version = doc.get("format_version") if isinstance(doc, dict) else None
+            raise ArtifactError(
+                f"artifacts at {path} have format_version {version!r}; "
                 f"this version reads {PLAN_FORMAT_VERSION}. Refit with `synthohive fit`."
             )
-        plans = {t["key"]: TablePlan.from_json(t) for t in doc["tables"]}
-        models = {k: load_model(path / "models" / d) for k, d in doc["model_dirs"].items()}
-        return cls(plans=plans, order=tuple(doc["order"]), models=models, model_name=doc["model"])
+        return cls(
+            path=path,
+            model_name=doc["model"],
+            order=tuple(doc["order"]),
+            plans={t["key"]: TablePlan.from_json(t) for t in doc["tables"]},
+            model_dirs=dict(doc["model_dirs"]),
+            fingerprints={
+                k: Fingerprint.from_json(v) for k, v in doc.get("fingerprints", {}).items()
+            },
+        )
+
+    def model_dir(self, key: str) -> Path:
+        return self.path / "models" / self.model_dirs[key]
+
+    def load_model(self, key: str) -> TableModel:
+        return load_model(self.model_dir(key))
+
+    def load(self, keys: Iterable[str] | None = None) -> RelationalModel:
+        """The saved model, or the part of it holding ``keys`` (in the saved order)."""
+        wanted = set(self.order if keys is None else keys)
+        order = tuple(k for k in self.order if k in wanted)
+        with_model = [k for k in order if k in self.model_dirs]
+        return RelationalModel(
+            plans={k: self.plans[k] for k in order},
+            order=order,
+            models={k: self.load_model(k) for k in with_model},
+            model_name=self.model_name,
+            fingerprints={k: self.fingerprints[k] for k in order if k in self.fingerprints},
+            loaded_from={k: self.model_dir(k) for k in with_model},
+        )
 
 
 def fit_relational(
@@ -191,36 +257,74 @@ def fit_relational(
     options: ModelOptions | None = None,
     seed: int = 0,
     reporter: Reporter = SILENT,
+    previous: SavedArtifacts | None = None,
+    definitions: Mapping[str, str] | None = None,
 ) -> RelationalModel:
     """Plan every table of ``graph`` and fit its model on the real ``frames``.
 
     ``model`` is a registry name or a TableModel subclass (the pluggable interface).
     Each child's model is conditioned on its primary parent's features (the context).
+    A table whose fingerprint equals its fingerprint in ``previous`` gets the saved model
+    (``loaded_from``) instead of a trained one. ``definitions``: the definition part of the
+    fingerprints, computed from the graph as the manifest gave it (default: from ``graph``).
     """
     options = options or ModelOptions()
     model_cls = get_model_class(model) if isinstance(model, str) else model
+    if definitions is None:
+        definitions = definition_fingerprints(
+            graph, model=model_cls.name, options=options, seed=seed
+        )
     prepared = prepare(graph, frames, seed)
     models: dict[str, TableModel] = {}
+    fingerprints: dict[str, Fingerprint] = {}
+    loaded_from: dict[str, Path] = {}
     for key in graph.order:
         prep = prepared[key]
-        plan = prep.plan
+        fingerprints[key] = Fingerprint(definitions[key], training_fingerprint(prep))
         if not prep.columns:
             continue
-        table_model = model_cls(options.with_overrides(_meta_overrides(plan.options)))
-        reporter.event("fit_start", table=plan.name, rows=plan.rows, model=model_cls.name)
-        start = time.perf_counter()
-        table_model.fit(
-            prep.frame,
-            prep.columns,
-            prep.context,
-            rng=np.random.default_rng(table_seed(seed, key)),
-            reporter=reporter,
-            table=plan.name,
-        )
-        reporter.event("fit_end", table=plan.name, seconds=time.perf_counter() - start)
-        models[key] = table_model
+        if previous is not None and _reusable(previous, key, fingerprints[key]):
+            models[key] = previous.load_model(key)
+            loaded_from[key] = previous.model_dir(key)
+            reporter.event("fit_reused", table=prep.plan.name, rows=prep.plan.rows)
+            continue
+        models[key] = _fit_table(model_cls, prep, options, seed, reporter)
     plans = {key: prepared[key].plan for key in graph.order}
-    return RelationalModel(plans=plans, order=graph.order, models=models, model_name=model_cls.name)
+    return RelationalModel(
+        plans=plans,
+        order=graph.order,
+        models=models,
+        model_name=model_cls.name,
+        fingerprints=fingerprints,
+        loaded_from=loaded_from,
+    )
+
+
+def _reusable(previous: SavedArtifacts, key: str, fingerprint: Fingerprint) -> bool:
+    return previous.fingerprints.get(key) == fingerprint and key in previous.model_dirs
+
+
+def _fit_table(
+    model_cls: type[TableModel],
+    prep: Prepared,
+    options: ModelOptions,
+    seed: int,
+    reporter: Reporter,
+) -> TableModel:
+    plan = prep.plan
+    table_model = model_cls(options.with_overrides(_meta_overrides(plan.options)))
+    reporter.event("fit_start", table=plan.name, rows=plan.rows, model=model_cls.name)
+    start = time.perf_counter()
+    table_model.fit(
+        prep.frame,
+        prep.columns,
+        prep.context,
+        rng=np.random.default_rng(table_seed(seed, plan.key)),
+        reporter=reporter,
+        table=plan.name,
+    )
+    reporter.event("fit_end", table=plan.name, seconds=time.perf_counter() - start)
+    return table_model
 
 
 def _meta_overrides(options: Mapping[str, object]) -> dict[str, object]:
@@ -237,3 +341,24 @@ def _meta_overrides(options: Mapping[str, object]) -> dict[str, object]:
 
 def _dir_name(key: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", key)
+
+
+def _write_json(path: Path, doc: Mapping[str, object]) -> None:
+    """Write ``doc`` so that a reader sees the old file or the new one, never a part."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(doc, indent=1))
+    os.replace(partial, path)
+
+
+def _forget_fingerprints(plan_json: Path, keys: Iterable[str]) -> None:
+    keys = set(keys)
+    if not keys or not plan_json.is_file():
+        return
+    try:
+        doc = json.loads(plan_json.read_text())
+    except json.JSONDecodeError:  # unreadable: a fit reuses nothing from it anyway
+        return
+    fingerprints = doc.get("fingerprints") or {}
+    if keys & set(fingerprints):
+        doc["fingerprints"] = {k: v for k, v in fingerprints.items() if k not in keys}
+        _write_json(plan_json, doc)

@@ -301,7 +301,11 @@ def fit_relational(
 
 
 def _reusable(previous: SavedArtifacts, key: str, fingerprint: Fingerprint) -> bool:
-    return previous.fingerprints.get(key) == fingerprint and key in previous.model_dirs
+    return (
+        previous.fingerprints.get(key) == fingerprint
+        and key in previous.model_dirs
+        and previous.model_dir(key).is_dir()
+    )
 
 
 def _fit_table(

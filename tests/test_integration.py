@@ -537,3 +537,16 @@ def test_generated_tests_pass_and_catch_planted_defects(fitted, tmp_path, capsys
     text = (fitted / "models" / "synthohive" / "_synthohive__sources.yml").read_text()
     assert text.count("synthohive.no_real_row_copied") >= 1
     check_generated_tests(fitted, tmp_path / "it.duckdb")
+
+
+def test_inspect_check_data_lists_the_rules_found_in_the_data(seeded_duckdb, capsys):
+    import json
+
+    code = synthohive(seeded_duckdb, "inspect", "--check-data", "--json", target="duckdb")
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    orders = next(t for t in doc["tables"] if t["name"] == "raw_orders")
+    rules = {r["rule"] for r in orders["rules"]["enforced"]}
+    assert "order_total = subtotal + tax_paid" in rules  # holds on every real row
+    assert synthohive(seeded_duckdb, "inspect", "--check-data", target="duckdb") == 0
+    assert "order_total = subtotal + tax_paid" in capsys.readouterr().out

@@ -508,3 +508,19 @@ def test_unique_share_is_a_number_about_complete_rows():
     assert unique_share(frame, ("b",)) == 0.2
     assert unique_share(frame.assign(c=None), ("a", "c")) == 0.5  # all-NULL c left out
     assert unique_share(frame, ()) == 0.0
+
+
+def test_plans_fitted_before_the_unique_share_load_without_it():
+    from synthohive_dbt.relational.plan import TablePlan
+
+    plans, _ = shop_plans()
+    data = replace(plans[P + "orders"], copy_unique_share=1.0).to_json()
+    assert TablePlan.from_json(data).copy_unique_share == 1.0
+    del data["copy_unique_share"]
+    old = TablePlan.from_json(data)
+    assert old.copy_unique_share is None
+    # without it the codecs decide alone: orders has continuous columns
+    _, table = table_tests(
+        old, plans, source_naming, fidelity=DEFAULT, profiles=shop_profiles()[old.key]
+    )
+    assert _copy_test(table) == ["amount", "quantity", "placed_at", "gift"]

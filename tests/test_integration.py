@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 from helpers import copy_project, dbt
 
 from synthohive_dbt import cli
@@ -385,7 +386,11 @@ def test_thresholds_come_from_vars_and_bad_ones_write_nothing(fitted, tmp_path, 
     text = yaml_file.read_text()
     assert "threshold: 0.25" in text and "severity: warn" in text
     # the per-table override in integration_tests/dbt_project.yml is applied too
-    assert "threshold: 0.5" in text
+    tables = yaml.safe_load(text)["sources"][0]["tables"]
+    crew = next(t for t in tables if t["name"] == "crew_assignments")
+    role = next(c for c in crew["columns"] if c["name"] == "role")
+    tvd = next(t["synthohive.tvd"] for t in role["data_tests"] if "synthohive.tvd" in t)
+    assert tvd["arguments"]["threshold"] == 0.4
 
 
 def test_generated_files_never_replace_user_files(fitted, tmp_path, capsys):

@@ -228,3 +228,13 @@ def test_unreachable_server_fails_fast_with_a_clear_message():
     assert time.monotonic() - started < 5
     message = str(err.value)
     assert "127.0.0.1:1" in message and "target ci" in message and "refused" in message
+
+
+def test_writes_into_a_new_schema_named_with_its_database(pg):
+    # a synthetic environment places tables by the node's database, schema and identifier;
+    # Postgres' CREATE SCHEMA takes the schema alone
+    frame = pd.DataFrame({"id": pd.array([1, 2], dtype="Int64")})
+    types = {"id": ColumnType(LogicalType.INTEGER, "bigint", nullable=False)}
+    rows = pg.wh.write_table_chunks(pg.synth, "t", iter([frame]), types, database="test")
+    assert rows == 2
+    assert pg.wh.read(Relation("test", pg.synth, "t"))["id"].tolist() == [1, 2]

@@ -67,6 +67,9 @@ class Dialect:
     # so ``orders`` and ``ORDERS`` name the same table, as they do in dbt.
     fold_plain_upper: bool = False
     max_identifier_length: int | None = None
+    # whether CREATE SCHEMA takes a database-qualified name (Postgres: one database per
+    # connection, the name is the schema alone)
+    schema_in_database: bool = True
     text_cast: str = "cast({} as varchar)"  # how UNSUPPORTED columns are read as text
 
     def stored_name(self, identifier: str) -> str:
@@ -215,7 +218,8 @@ class Warehouse(ABC):
     def create_schema(self, database: str | None, schema: str) -> None:
         if self.schema_exists(database, schema):
             return
-        name = ".".join(self.dialect.quote(p) for p in (database, schema) if p)
+        parts = (database, schema) if self.dialect.schema_in_database else (schema,)
+        name = ".".join(self.dialect.quote(p) for p in parts if p)
         with self._errors(f"creating schema {schema}"):
             self._execute(f"create schema if not exists {name}")
 

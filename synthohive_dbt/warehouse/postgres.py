@@ -38,6 +38,7 @@ DIALECT = Dialect(
         LogicalType.UUID: "uuid",
     },
     max_identifier_length=63,  # NAMEDATALEN - 1; longer names are silently truncated
+    schema_in_database=False,
     text_cast="{}::text",
 )
 

@@ -14,10 +14,12 @@ arithmetic, ``coalesce``, aggregates, literals) and columns of a ``union`` do no
 lineage, declared source columns); otherwise names pass through it unchanged. A bare column
 of a join belongs to the input known to have it, else to the only input of unknown columns.
 
-A model that groups, aggregates, deduplicates (``distinct``, window functions,
-``qualify``), limits or unnests its rows ``reshapes`` them: there the model, not its source,
-makes a column unique, so uniqueness is not carried through it. Filters (``where``, joins)
-are accepted.
+A part of a model that groups, aggregates, deduplicates (``distinct``, ``qualify``, a
+filter on a window function), limits or unnests its rows ``reshapes`` them: there the
+model, not its source, makes a column unique, so uniqueness is not carried through it. Only
+the parts a column passes through count (a grouped subquery joined beside it does not); a
+window function that only adds a column keeps the rows. Filters (``where``, joins) are
+accepted.
 """
 
 from __future__ import annotations
@@ -30,13 +32,6 @@ from synthohive_dbt.model_sql import RelationIndex, Unreadable, model_select, pa
 
 # sqlglot dialect per dbt adapter type where the names differ; others are tried as named.
 _DIALECTS = {"sqlserver": "tsql", "synapse": "tsql", "fabric": "tsql"}
-# Expressions after which a column no longer identifies one upstream row, as users say them.
-_RESHAPING = {
-    "Group": "group by", "Distinct": "distinct", "Window": "a window function",
-    "AggFunc": "an aggregate", "Qualify": "qualify", "Having": "having", "Limit": "limit",
-    "Fetch": "fetch", "Union": "a union", "Intersect": "intersect", "Except": "except",
-    "Unnest": "unnest", "Explode": "explode", "Lateral": "a lateral join",
-}  # fmt: skip
 # Functions whose value identifies the combination of their inputs (surrogate keys such as
 # dbt_utils.generate_surrogate_key: md5 of the columns joined with separators).
 _COMBINING = (
@@ -101,15 +96,51 @@ class SelectLineage:
             raise Unreadable("it is not a SELECT")
         self._root = root
         self._table_columns = table_columns
-        self.reshaping = tuple(
-            word
-            for name, word in _RESHAPING.items()
-            if hasattr(exp, name) and qualified.find(getattr(exp, name)) is not None
-        )
 
     @property
     def reshapes(self) -> bool:
-        return bool(self.reshaping)
+        """Whether any part of the query reshapes its rows."""
+        return any(self._scope_reshaping(scope) for scope in self._root.traverse())
+
+    def reshaping_of(self, column: str) -> tuple[str, ...]:
+        """How the parts of the query that ``column`` passes through reshape their rows
+        (in a user's words: "group by", "distinct"...): only those parts decide whether a
+        unique upstream column is still unique here. A window function in a projection
+        keeps the rows; a filter on one (``qualify``, ``where rn = 1``) does not."""
+        path: list[Any] = []
+        self._in_scope(self._root, column.lower(), 0, path)
+        words = [word for scope in path for word in self._scope_reshaping(scope)]
+        return tuple(dict.fromkeys(words))
+
+    def _scope_reshaping(self, scope: Any) -> list[str]:
+        from sqlglot import exp
+
+        select = scope.expression
+        if not isinstance(select, exp.Select):
+            return ["a set operation"] if isinstance(select, exp.SetOperation) else []
+        words = [
+            word
+            for key, word in (
+                ("group", "group by"), ("distinct", "distinct"), ("qualify", "qualify"),
+                ("having", "having"), ("limit", "limit"), ("fetch", "fetch"),
+                ("laterals", "a lateral join"),
+            )
+            if select.args.get(key)
+        ]  # fmt: skip
+        for projection in select.expressions:
+            aggregates = projection.find_all(exp.AggFunc)
+            if any(agg.find_ancestor(exp.Window) is None for agg in aggregates):
+                words.append("an aggregate")  # without group by: one row
+                break
+        if select.find(exp.Unnest, exp.Explode) is not None:
+            words.append("unnest")
+        where = select.args.get("where")
+        for col in where.find_all(exp.Column) if where is not None else ():
+            found = self._resolve(scope, col.table, col.name, 0)
+            if isinstance(found, _Computed) and found.expression.find(exp.Window):
+                words.append("a filter on a window function")
+                break
+        return words
 
     @classmethod
     def parse(cls, sql: str, dialect: str | None = None, **kwargs: Any) -> SelectLineage:
@@ -153,9 +184,11 @@ class SelectLineage:
             inputs.append(resolved)
         return list(dict.fromkeys(inputs)) or None
 
-    def _in_scope(self, scope: Any, name: str, depth: int) -> _Found:
+    def _in_scope(self, scope: Any, name: str, depth: int, path: list | None = None) -> _Found:
         from sqlglot import exp
 
+        if path is not None:
+            path.append(scope)
         select = scope.expression
         if depth > 50:
             return "its SQL nests too deeply"
@@ -166,25 +199,33 @@ class SelectLineage:
             if not _is_star(projection) and projection.alias_or_name.lower() == name:
                 inner = _unwrap(projection)
                 if isinstance(inner, exp.Column) and not _is_star(inner):
-                    return self._resolve(scope, inner.table, inner.name, depth)
+                    return self._resolve(scope, inner.table, inner.name, depth, path=path)
                 return _Computed(scope, inner, depth)
         reasons = []
         for star in filter(_is_star, select.expressions):
             qualifier = star.table if isinstance(star, exp.Column) else ""
-            found = self._resolve(scope, qualifier, name, depth, star=True)
+            found = self._resolve(scope, qualifier, name, depth, star=True, path=path)
             if not isinstance(found, str):
                 return found
             reasons.append(found)
         return reasons[0] if reasons else f"{name} is not one of its columns"
 
-    def _resolve(self, scope: Any, table: str, name: str, depth: int, star: bool = False) -> _Found:
+    def _resolve(
+        self,
+        scope: Any,
+        table: str,
+        name: str,
+        depth: int,
+        star: bool = False,
+        path: list | None = None,
+    ) -> _Found:
         from sqlglot import exp
         from sqlglot.optimizer.scope import Scope
 
         sources = _sources(scope)
         source = sources.get(table.lower()) if table else self._owner(sources, name, star)
         if isinstance(source, Scope):
-            return self._in_scope(source, name.lower(), depth + 1)
+            return self._in_scope(source, name.lower(), depth + 1, path)
         if isinstance(source, exp.Table) and source.name:
             return source.name, name
         return f"{name} comes through a * over inputs whose columns are not all known"
@@ -329,7 +370,7 @@ class Lineage:
                     f"in ref('{node.name}'), {column} comes from {found[0]}, "
                     "not a ref() or source()"
                 )
-            reshaping += select.reshaping
+            reshaping += select.reshaping_of(column)
             node_id, column = tables[found[0].lower()], found[1]
         return f"{node_id} is not a node of the project"
 
@@ -347,7 +388,7 @@ class Lineage:
                 return None
             via.append(node_id)
             select, tables = read
-            reshaped = reshaped or select.reshapes
+            reshaped = reshaped or bool(select.reshaping_of(column))
             found = select.source_of(column)
             if found is not None and found[0].lower() in tables:
                 node_id, column = tables[found[0].lower()], found[1]

@@ -134,12 +134,34 @@ def test_a_surrogate_key_names_the_columns_it_hashes():
             True,
         ),
         ("select id from t limit 10", True),
+        ("select id, row_number() over (order by id) as n from t", False),
+        ("select id, sum(x) over (partition by id) as running from t", False),
+        ("select max(id) as top, count(*) as n, id from t", True),
     ],
 )
 def test_grouping_and_deduplication_reshape_rows(sql, reshapes):
     select = SelectLineage.parse(sql, "duckdb")
     assert select.reshapes is reshapes
     assert select.source_of("id" if "customer_id" not in sql else "customer_id") is not None
+
+
+def test_only_the_parts_a_column_passes_through_reshape_it():
+    sql = (
+        "select l.id, r.revenue, row_number() over (order by l.id) as rank "
+        "from locations as l left join "
+        "(select location_id, sum(amount) as revenue from orders group by 1) as r "
+        "on l.id = r.location_id"
+    )
+    select = SelectLineage.parse(sql, "duckdb")
+    assert select.reshapes  # the joined subquery groups
+    assert select.reshaping_of("id") == ()  # locations' rows pass unchanged
+    assert select.reshaping_of("revenue") == ("group by", "an aggregate")
+    filtered = (
+        "select * from (select *, row_number() over (partition by id) as rn from t) where rn = 1"
+    )
+    assert SelectLineage.parse(filtered, "duckdb").reshaping_of("id") == (
+        "a filter on a window function",
+    )
 
 
 @pytest.mark.parametrize(

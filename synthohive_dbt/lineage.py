@@ -167,6 +167,27 @@ class SelectLineage:
             return f"{column} is computed ({_short(found.expression.sql())})"
         return found if isinstance(found, str) else f"{column} is a plain column"
 
+    def transform_of(self, column: str) -> tuple[tuple[str, str], float | None] | None:
+        """(input table, column) that output ``column`` is a function of, with the factor
+        when it is that column scaled by a constant (``subtotal / 100.0``,
+        ``cents_to_dollars``), None for another NULL-preserving function of it alone
+        (``date_trunc``, ``upper``); None when neither."""
+        from sqlglot import exp
+
+        found = self._in_scope(self._root, column.lower(), 0)
+        if not isinstance(found, _Computed):
+            return None
+        inner, factor = _scaling(found.expression)
+        columns = list(inner.find_all(exp.Column))
+        if len(columns) != 1 or isinstance(columns[0].this, exp.Star):
+            return None
+        if not (inner is columns[0] or _null_preserving(inner)):
+            return None
+        resolved = self._resolve(found.scope, columns[0].table, columns[0].name, found.depth)
+        if not isinstance(resolved, tuple):
+            return None
+        return resolved, (factor if inner is columns[0] else None)
+
     def inputs_of(self, column: str) -> list[tuple[str, str]] | None:
         """(input table, column) of each column combined into ``column`` when it is a
         hash or concatenation of columns (a surrogate key); else None."""
@@ -298,6 +319,53 @@ def _unwrap(node: Any) -> Any:
     return node
 
 
+# Functions of one column that are NULL exactly when their input is (not_null carries).
+_NULL_PRESERVING = (
+    "Cast", "TryCast", "Paren", "DateTrunc", "TimestampTrunc", "TimeToStr", "Upper", "Lower",
+    "Trim", "Round", "Floor", "Ceil", "Abs", "Neg", "Div", "Mul", "Add", "Sub", "Literal",
+    "DataType", "Var", "Column", "Identifier",
+)  # fmt: skip
+
+
+def _scaling(node: Any) -> tuple[Any, float]:
+    """``node`` without casts, parentheses and multiplications or divisions by a number,
+    and the factor they make (``cast(x / 100.0 as numeric(16, 2))`` -> (x, 0.01))."""
+    from sqlglot import exp
+
+    factor = 1.0
+    while True:
+        if isinstance(node, (exp.Cast, exp.TryCast, exp.Paren)):
+            node = node.this
+        elif isinstance(node, exp.Div) and (k := _number(node.expression)):
+            node, factor = node.this, factor / k
+        elif isinstance(node, exp.Mul) and (k := _number(node.expression)):
+            node, factor = node.this, factor * k
+        elif isinstance(node, exp.Mul) and (k := _number(node.this)):
+            node, factor = node.expression, factor * k
+        else:
+            return node, factor
+
+
+def _number(node: Any) -> float | None:
+    """The non-zero number a literal holds (``100``, ``100.0``, ``(100)``), else None."""
+    from sqlglot import exp
+
+    while isinstance(node, (exp.Paren, exp.Cast)):
+        node = node.this
+    if isinstance(node, exp.Literal) and not node.is_string:
+        value = float(node.this)
+        return value if value != 0 else None
+    return None
+
+
+def _null_preserving(node: Any) -> bool:
+    """Every part of ``node`` is a NULL-preserving function, an operator or a literal."""
+    from sqlglot import exp
+
+    allowed = tuple(getattr(exp, n) for n in _NULL_PRESERVING if hasattr(exp, n))
+    return all(isinstance(part, allowed) for part in node.walk())
+
+
 def _short(sql: str, width: int = 60) -> str:
     sql = " ".join(sql.split())
     return sql if len(sql) <= width else sql[: width - 3] + "..."
@@ -371,6 +439,35 @@ class Lineage:
                     "not a ref() or source()"
                 )
             reshaping += select.reshaping_of(column)
+            node_id, column = tables[found[0].lower()], found[1]
+        return f"{node_id} is not a node of the project"
+
+    def follow_scaled(self, model: str, column: str) -> tuple[Traced, float | None] | str:
+        """Like ``follow``, also through columns computed from one column by a constant
+        factor (the product of the factors on the way) or by another NULL-preserving
+        function (factor None: only ``not_null`` carries through those)."""
+        node_id, via, factor = model, [], 1.0
+        reshaping: list[str] = []
+        while (node := self.node(node_id)) is not None and node_id not in via:
+            if node.resource_type != "model":
+                how = tuple(dict.fromkeys(reshaping))
+                traced = Traced(node_id, _declared(node, column), tuple(via), bool(how), how)
+                return traced, factor
+            via.append(node_id)
+            read = self._read(node)
+            if isinstance(read, Unreadable):
+                return f"the SQL of ref('{node.name}') cannot be read ({read})"
+            select, tables = read
+            found, step = select.source_of(column), 1.0
+            if found is None:
+                transformed = select.transform_of(column)
+                if transformed is None:
+                    return f"in ref('{node.name}'), {select.explain(column)}"
+                found, step = transformed
+            if found[0].lower() not in tables:
+                return f"in ref('{node.name}'), {column} comes from {found[0]}"
+            reshaping += select.reshaping_of(column)
+            factor = None if factor is None or step is None else factor * step
             node_id, column = tables[found[0].lower()], found[1]
         return f"{node_id} is not a node of the project"
 

@@ -136,7 +136,8 @@ class _Carrier:
                 key, (name,), _ = self.trace(model, (col.name,))
             except _NoTrace as exc:
                 kinds = [k for k, v in _column_kinds(col).items() if v]
-                self.leave(model, f"{'/'.join(kinds)} on {col.name}", str(exc))
+                if not self._transformed(model, col):
+                    self.leave(model, f"{'/'.join(kinds)} on {col.name}", str(exc))
                 continue
             target = self.targets[key].column(name)
             target.not_null = target.not_null or col.not_null
@@ -147,6 +148,25 @@ class _Carrier:
             for meta_key, value in meta.items():
                 target.meta.setdefault(meta_key, value)
             self.touched.add(key)
+
+    def _transformed(self, model: str, col: Any) -> bool:
+        """Carry what still holds through a function of one column: ``not_null`` through
+        any NULL-preserving one, ``accepted_range`` through a constant factor. Whether
+        every fact of ``col`` was carried."""
+        found = self.lineage.follow_scaled(model, col.name)
+        if isinstance(found, str) or found[0].node not in self.targets:
+            return False
+        traced, factor = found
+        target = self.targets[traced.node].column(traced.column)
+        target.not_null = target.not_null or col.not_null
+        carried = not (col.accepted_values or any(k.startswith(_META_PREFIX) for k in col.meta))
+        if col.accepted_range is not None:
+            if factor is None:
+                carried = False
+            elif target.accepted_range is None:
+                target.accepted_range = _scaled_range(col.accepted_range, factor)
+        self.touched.add(traced.node)
+        return carried
 
     def keys(self, model: str, facts: TableFacts) -> None:
         for columns, origin in facts.unique:
@@ -270,19 +290,63 @@ class _Carrier:
             raise _NoTrace("it names qualified columns")
         if not names:
             raise _NoTrace("it names no column")
-        key, traced, _ = self.trace(model, names)
-        renames = dict(zip((n.lower() for n in names), traced, strict=True))
+        try:
+            key, traced, _ = self.trace(model, names)
+            factors = [1.0] * len(names)
+        except _NoTrace:
+            key, traced, factors = self._scaled(model, names)
+        renames = {
+            n.lower(): (column, factor)
+            for n, column, factor in zip(names, traced, factors, strict=True)
+        }
+        # one common factor cancels out of a comparison without other numbers
+        common = len(set(factors)) == 1 and not any(
+            isinstance(lit, exp.Literal) and not lit.is_string and float(lit.this) != 0
+            for lit in parsed.find_all(exp.Literal)
+        )
 
         def rename(node: Any) -> Any:
             if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
-                return exp.column(renames[node.name.lower()])
+                column, factor = renames[node.name.lower()]
+                if common or factor == 1.0:
+                    return exp.column(column)
+                return exp.paren(exp.Mul(this=exp.column(column), expression=_literal(factor)))
             return node
 
         return key, parsed.transform(rename).sql(dialect=dialect)
 
+    def _scaled(self, model: str, names: Sequence[str]) -> tuple[str, tuple[str, ...], list[float]]:
+        """Like ``trace``, for columns that are source columns times a constant factor."""
+        found = [self.lineage.follow_scaled(model, n) for n in names]
+        for item in found:
+            if isinstance(item, str):
+                raise _NoTrace(item)
+        pairs = [f for f in found if not isinstance(f, str)]
+        if any(factor is None for _, factor in pairs):
+            raise _NoTrace("a column of it is a function of its source, not a multiple")
+        nodes = {t.node for t, _ in pairs}
+        if len(nodes) > 1:
+            raise _NoTrace("its columns come from different tables")
+        (node,) = nodes
+        if node not in self.targets:
+            raise _NoTrace(f"it traces to {self._display(node)}, which is not selected")
+        return node, tuple(t.column for t, _ in pairs), [float(f or 1.0) for _, f in pairs]
+
 
 class _NoTrace(Exception):
     """A fact does not trace to a selected table; the message says why."""
+
+
+def _literal(value: float) -> Any:
+    from sqlglot import exp
+
+    return exp.Literal.number(repr(value))
+
+
+def _scaled_range(bounds: tuple[Any, Any], factor: float) -> tuple[Any, Any]:
+    """A model column's range on its source, when the model column is source x factor."""
+    low, high = (None if b is None else b / factor for b in bounds)
+    return (low, high) if factor > 0 else (high, low)
 
 
 def _column_kinds(col: Any) -> dict[str, bool]:

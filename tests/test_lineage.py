@@ -109,6 +109,25 @@ select * from renamed
 """
 
 
+def test_scaled_and_null_preserving_columns_name_their_input():
+    sql = """
+    with source as (select * from raw_orders)
+    select
+        cast((subtotal) / 100.0 as numeric(16, 2)) as subtotal,
+        2 * tax as tax_twice,
+        date_trunc('day', ordered_at) as ordered_on,
+        coalesce(discount, 0) as discount,
+        subtotal + tax as total
+    from source
+    """
+    select = SelectLineage.parse(sql, "duckdb")
+    assert select.transform_of("subtotal") == (("raw_orders", "subtotal"), 0.01)
+    assert select.transform_of("tax_twice") == (("raw_orders", "tax"), 2.0)
+    assert select.transform_of("ordered_on") == (("raw_orders", "ordered_at"), None)
+    assert select.transform_of("discount") is None  # coalesce fills NULLs
+    assert select.transform_of("total") is None  # two columns
+
+
 def test_a_surrogate_key_names_the_columns_it_hashes():
     select = SelectLineage.parse(SURROGATE_SQL, "duckdb")
     assert select.source_of("supply_uuid") is None
@@ -257,9 +276,12 @@ def test_column_facts_carry_over_but_not_through_expressions(graph):
     customers, orders = graph.table(APP + "customers"), graph.table(APP + "orders")
     assert customers.column("email").not_null
     assert customers.column("email").meta["synthohive_pii"] == "email"
-    assert not customers.column("full_name").not_null  # upper(full_name) as customer_name
+    # NULL-preserving functions of one column carry not_null: upper(full_name), amount * 100
+    assert customers.column("full_name").not_null
+    assert orders.column("amount").not_null
     assert orders.column("status").accepted_values == ("placed", "shipped", "returned")
-    assert orders.column("amount") is None  # amount * 100 as amount_cents
+    # a grouping model's count(*) is nothing of its source's
+    assert graph.table(APP + "orders").column("order_count") is None
     # a bare column of a join (order_payments.amount) belongs to stg_payments
     assert graph.table(APP + "payments").column("amount").not_null
 
@@ -270,6 +292,37 @@ def test_expression_tests_are_rewritten_on_the_source_columns(graph):
     (mixed,) = [w for w in graph.warnings if w.startswith("ref('order_payments')")]
     assert "expression 'amount > customer_id'" in mixed
     assert "its columns come from different tables" in mixed
+
+
+def test_expressions_and_ranges_carry_through_a_common_factor(staging, graph, monkeypatch):
+    source = staging.manifest.sources[APP + "orders"]
+    node = staging.manifest.nodes[MODEL + "int_orders"]
+    compiled = (
+        f"select id as order_id, user_id as customer_id, gifted_to as gift_customer_id, "
+        f"status as order_status, amount / 100.0 as amount_dollars, "
+        f"cast(amount / 100.0 as numeric(16, 2)) as amount_again from {source.relation_name}"
+    )
+    monkeypatch.setattr(node, "compiled_code", compiled)
+    lineage = Lineage(staging.manifest)
+    traced, factor = lineage.follow_scaled(node.unique_id, "amount_dollars")
+    assert (traced.node, traced.column, factor) == (APP + "orders", "amount", 0.01)
+    from synthohive_dbt.facts import TableFacts
+    from synthohive_dbt.schema import Origin
+    from synthohive_dbt.traced_facts import carry_facts
+
+    declared = TableFacts(node.unique_id, node, "ref('int_orders')")
+    declared.column("amount_dollars").accepted_range = (0.5, 20.0)
+    for condition in ("amount_dollars = amount_again", "amount_dollars >= 1"):
+        declared.add_expression(condition, Origin("expression_is_true test", "t"))
+    targets = {APP + "orders": TableFacts(APP + "orders", source, "orders")}
+    warnings: list[str] = []
+    carry_facts(lineage, {node.unique_id: declared}, [], targets, [], warnings)
+    assert targets[APP + "orders"].column("amount").accepted_range == (50.0, 2000.0)
+    assert [c for c, _ in targets[APP + "orders"].expressions] == [
+        "amount = amount",  # one factor cancels out of a comparison of columns
+        "(amount * 0.01) >= 1",  # a number stays on its scale
+    ]
+    assert warnings == []
 
 
 def test_uniqueness_does_not_carry_through_a_grouping_model(graph):
@@ -290,11 +343,8 @@ def test_what_cannot_be_followed_is_a_warning_naming_model_and_reason(graph):
     assert "sqlglot cannot parse it" in broken
     (grouped,) = [w for w in graph.warnings if w.startswith("ref('customer_orders')")]
     assert "unique customer_id" in grouped and "group by" in grouped
-    (computed,) = [w for w in graph.warnings if w.startswith("ref('stg_orders')")]
-    assert "not_null on amount_cents" in computed and "computed (amount * 100)" in computed
-    (upper,) = [w for w in graph.warnings if w.startswith("ref('stg_customers')")]
-    assert "customer_name is computed (UPPER(full_name))" in upper
-    assert len(graph.warnings) == 5
+    assert not [w for w in graph.warnings if w.startswith("ref('stg_orders')")]
+    assert len(graph.warnings) == 3
 
 
 def test_unique_surrogate_key_makes_its_columns_unique_together(staging, graph, monkeypatch):

@@ -377,3 +377,18 @@ def test_fill_counts_reaches_the_target_within_the_real_range():
     assert out_of_reach.tolist() == [0, 60, 60, 60, 60, 0]
     assert fill_counts(counts, 20, 1, 60, rng).min(where=counts > 0, initial=99) >= 1
     assert fill_counts(counts, 118, 0, None, rng).tolist() == counts.tolist()
+
+
+def test_ranked_counts_have_the_real_histogram_in_the_models_order():
+    from synthohive_dbt.relational.generate import ranked_counts
+
+    rng = np.random.default_rng(3)
+    histogram = (10, 50, 30, 0, 10)  # 100 real parents: 0, 1, 2 or 4 children
+    generated = np.linspace(-0.4, 6.3, 100)[rng.permutation(100)]  # blurred model counts
+    counts = ranked_counts(generated, histogram, rng)
+    assert np.bincount(counts, minlength=5).tolist() == list(histogram)
+    order = np.argsort(generated, kind="stable")
+    assert (np.diff(counts[order]) >= 0).all()  # more generated, never fewer given
+    # twice the parents (--scale 2): the same shares
+    doubled = ranked_counts(np.tile(generated, 2), histogram, rng)
+    assert np.bincount(doubled, minlength=5).tolist() == [2 * h for h in histogram]

@@ -42,6 +42,29 @@ def child_counts(fk: FkPlan, n_parents: int, rng: np.random.Generator) -> np.nda
     return rng.choice(len(hist), size=n_parents, p=hist / hist.sum()).astype(np.int64)
 
 
+def ranked_counts(
+    generated: np.ndarray, histogram: tuple[int, ...], rng: np.random.Generator
+) -> np.ndarray:
+    """The real children-per-parent distribution, given to the parents in the order of
+    the counts their model generated (ties in random order).
+
+    The parent's model learns which parents have many children (its count column is
+    conditioned on the parent's attributes), but a generative model blurs the marginal of
+    a small-integer column; the real histogram is known exactly, so the model only ranks.
+    """
+    hist = np.asarray(histogram, dtype=np.float64)
+    n = len(generated)
+    if n == 0 or hist.sum() == 0:
+        return np.clip(np.round(generated), 0, None).astype(np.int64)
+    cdf = np.cumsum(hist) / hist.sum()
+    quantiles = (np.arange(n) + 0.5) / n
+    values = np.minimum(np.searchsorted(cdf, quantiles, side="right"), len(hist) - 1)
+    order = np.lexsort((rng.random(n), generated))
+    out = np.empty(n, dtype=np.int64)
+    out[order] = values
+    return out
+
+
 def fill_counts(
     counts: np.ndarray, target: int, lo: int, hi: int | None, rng: np.random.Generator
 ) -> np.ndarray:
@@ -142,7 +165,7 @@ class TableGenerator:
     def _parent_counts(self, fk: FkPlan, parent: pd.DataFrame) -> np.ndarray:
         if fk.count_column and fk.count_column in parent:
             values = pd.to_numeric(parent[fk.count_column]).fillna(0).to_numpy()
-            return np.clip(np.round(values), 0, None).astype(np.int64)
+            return ranked_counts(values, fk.histogram, self.rng)
         return child_counts(fk, len(parent), self.rng)
 
     # -- chunks -----------------------------------------------------------------------

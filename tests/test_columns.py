@@ -205,3 +205,15 @@ def test_date_objects_round_trip_as_dates():
     values = codec.encode(series)
     assert values[0] == (pd.Timestamp("2024-01-01") - pd.Timestamp("1970-01-01")).days
     assert np.isnan(values[1])
+
+
+def test_lumpy_numbers_are_categories_smooth_ones_continuous():
+    rng = np.random.default_rng(0)
+    cents = pd.Series(rng.choice(np.arange(1, 54) * 100, size=1500), name="subtotal")
+    assert fit_codec(cents, col("subtotal", LogicalType.INTEGER)).kind == DISCRETE
+    dollars = (cents / 100).rename("amount")  # the same lumps as decimals
+    assert fit_codec(dollars, col("amount", LogicalType.NUMERIC)).kind == DISCRETE
+    smooth = pd.Series(rng.normal(size=1500), name="x")
+    assert fit_codec(smooth, col("x", LogicalType.FLOAT)).kind != DISCRETE
+    few_rows = pd.Series(np.arange(30) * 100, name="y")  # 30 values seen once each
+    assert fit_codec(few_rows, col("y", LogicalType.INTEGER)).kind != DISCRETE

@@ -32,6 +32,10 @@ NULL = "null"
 
 #: integer columns with at most this many distinct values are treated as categories
 MAX_INTEGER_CATEGORIES = 20
+#: numbers with up to this many distinct values, each seen this often on average, are
+#: categories too (prices, amounts in cents that are sums of a few prices): a mixture of
+#: Gaussians spreads such lumpy values and loses their exact distribution
+MAX_LUMPY_CATEGORIES, MIN_ROWS_PER_LUMP = 100, 20
 #: a discrete column keeps its most frequent values up to this many categories; rarer values
 #: fall into one "other" category that decodes to a value drawn from ``other_values``
 MAX_CATEGORIES = 500
@@ -282,8 +286,12 @@ def _is_discrete(series: pd.Series, column: Column, logical: LogicalType) -> boo
         return True
     if logical in (LogicalType.TEXT, LogicalType.BOOLEAN):
         return True
-    if logical is LogicalType.INTEGER:
-        return series.nunique(dropna=True) <= MAX_INTEGER_CATEGORIES
+    if logical in (LogicalType.INTEGER, LogicalType.NUMERIC, LogicalType.FLOAT):
+        distinct = series.nunique(dropna=True)
+        if logical is LogicalType.INTEGER and distinct <= MAX_INTEGER_CATEGORIES:
+            return True
+        lumpy = distinct * MIN_ROWS_PER_LUMP <= series.count()
+        return 2 <= distinct <= MAX_LUMPY_CATEGORIES and lumpy
     return False
 
 

@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .relational.identities import DECLARED, Derive, RuleSet, declared_rules
+from .relational.identities import (
+    DECLARED,
+    Derive,
+    Offset,
+    Ratio,
+    Rule,
+    RuleSet,
+    declared_rules,
+)
 from .schema import INFERRED, Column, ForeignKey, Origin, ProbableForeignKey, SchemaGraph, Table
 
 #: per table key, the rules generation enforces (``synthohive_dbt.relational.discovery``
@@ -59,7 +67,7 @@ def _rules_json(rule_set: RuleSet) -> dict[str, Any]:
             {
                 "rule": r.sql,
                 "origin": r.origin,
-                "how": "computed" if isinstance(r, Derive) else "repaired",
+                "how": _how(r),
             }
             for r in rule_set.rules
         ],
@@ -71,9 +79,16 @@ def _rules_text(rule_set: RuleSet) -> list[str]:
     lines = []
     for rule in rule_set.rules:
         where = "expression test" if rule.origin == DECLARED else "found in the data"
-        how = "computed" if isinstance(rule, Derive) else "repaired"
-        lines.append(f"  rule {rule.sql}  ({where}; enforced: {how})")
+        lines.append(f"  rule {rule.sql}  ({where}; enforced: {_how(rule)})")
     return lines + [f"  rule {text}" for text in rule_set.skipped]
+
+
+def _how(rule: Rule) -> str:
+    if isinstance(rule, Ratio):
+        return "computed from a learned ratio"
+    if isinstance(rule, Offset):
+        return "computed from a learned gap"
+    return "computed" if isinstance(rule, Derive) else "repaired"
 
 
 def _table_json(table: Table, graph: SchemaGraph, rules: Rules = None) -> dict[str, Any]:

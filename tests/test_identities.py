@@ -9,6 +9,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import ks_2samp
 
 from synthohive_dbt.inspect_view import graph_to_json, graph_to_text
 from synthohive_dbt.pipeline import fit_graph, write_synthetic
@@ -322,12 +323,40 @@ def test_an_ordering_between_two_computed_columns_falls_back_to_null():
 
 
 # -- generation ---------------------------------------------------------------------------
+def test_an_ordered_pair_of_timestamps_keeps_its_gap_and_both_distributions():
+    """Shipping follows ordering by hours: swapping two independent draws into order
+    would make the gap months and push ordered_at toward the earlier of two dates."""
+    table = orders_table([])
+    graph = one_table_graph(table)
+    real = orders_frame(1000)
+    model = fit_relational(graph, {table.key: real}, model="copula", seed=1)
+    plan = model.plans[table.key]
+    (offset,) = [r for r in plan.rules if r.sql.startswith("shipped_at = ordered_at + gap")]
+    assert offset.gap in plan.derived
+    [(_, synthetic)] = list(model.generate(seed=4))
+    assert list(synthetic.columns) == list(real.columns)  # the gap is not written
+    both = synthetic[["ordered_at", "shipped_at"]].dropna()
+    gap = (both["shipped_at"] - both["ordered_at"]).dt.total_seconds()
+    assert (gap >= 0).all() and gap.max() <= 5 * 72 * 3600  # hours, not months
+    real_gap = (real["shipped_at"] - real["ordered_at"]).dt.total_seconds().dropna()
+    assert abs(gap.median() - real_gap.median()) < 0.25 * real_gap.median()
+    for column in ("ordered_at", "shipped_at"):
+        assert ks_2samp(synthetic[column].dropna(), real[column].dropna()).statistic < 0.1
+    assert synthetic["shipped_at"].dtype == "datetime64[us]"
+
+
 def test_generation_meets_every_rule_with_a_copula():
     table = orders_table([TOTAL, "subtotal >= 600"])
     graph = one_table_graph(table)
     model = fit_relational(graph, {table.key: orders_frame(600)}, model="copula", seed=1)
     plan = model.plans[table.key]
-    assert {r.sql for r in plan.rules} == {TOTAL, "subtotal >= 600", "ordered_at <= shipped_at"}
+    assert {r.sql for r in plan.rules} == {
+        TOTAL,
+        "subtotal >= 600",
+        "ordered_at <= shipped_at",
+        "tax_paid = subtotal x ratio",  # see test_ratios.py
+        "shipped_at = ordered_at + gap (gap >= 0)",  # the ordering's learned gap
+    }
     [(_, synthetic)] = list(model.generate(scale=1.5, seed=4))
     assert len(synthetic) == 900
     assert synthetic["order_total"].dtype == "Int64"
@@ -348,7 +377,15 @@ def test_plan_json_keeps_the_rules(tmp_path):
     model.save(tmp_path)
     loaded = RelationalModel.load(tmp_path)
     assert loaded.plans[table.key].rules == model.plans[table.key].rules
-    assert [r.origin for r in loaded.plans[table.key].rules] == ["declared", "discovered"]
+    # the tax as a ratio of the subtotal comes first: the declared total reads it; then
+    # the shipping date's gap and the ordering it keeps
+    kinds = [(type(r).__name__, r.origin) for r in loaded.plans[table.key].rules]
+    assert kinds == [
+        ("Ratio", "discovered"),
+        ("Derive", "declared"),
+        ("Offset", "discovered"),
+        ("Order", "discovered"),
+    ]
     older = model.plans[table.key].to_json()
     del older["rules"]  # plan.json written before rules existed
     assert TablePlan.from_json(older).rules == ()
@@ -367,7 +404,17 @@ def test_inspect_lists_declared_rules_and_those_found_in_data():
     assert "rule ordered_at <= shipped_at  (found in the data; enforced: repaired)" in with_data
     doc = graph_to_json(graph, rules)["tables"][0]["rules"]
     assert doc["enforced"] == [
+        {
+            "rule": "tax_paid = subtotal x ratio",
+            "origin": "discovered",
+            "how": "computed from a learned ratio",
+        },
         {"rule": TOTAL, "origin": "declared", "how": "computed"},
+        {
+            "rule": "shipped_at = ordered_at + gap (gap >= 0)",
+            "origin": "discovered",
+            "how": "computed from a learned gap",
+        },
         {"rule": "ordered_at <= shipped_at", "origin": "discovered", "how": "repaired"},
     ]
     assert len(doc["not_enforced"]) == 2

@@ -82,5 +82,17 @@ def _value_collision(codec: Mapping[str, Any]) -> float:
 
 
 def model_profiles(relational: Any) -> dict[str, dict[str, ColumnProfile]]:
-    """Column profiles of every fitted table model of a RelationalModel, by table key."""
-    return {key: column_profiles(model) for key, model in relational.models.items()}
+    """Column profiles of every fitted table model of a RelationalModel, by table key.
+
+    A ratio's target (``TablePlan.ratio_targets``) is learned as its ratio to another
+    column: the codec tells its NULL share, but the column is the product of a number
+    and the ratio, continuous whatever the ratio is (a few tax rates are categories).
+    """
+    out = {}
+    for key, model in relational.models.items():
+        profiles = column_profiles(model)
+        for name in relational.plans[key].ratio_targets:
+            if name in profiles:
+                profiles[name] = ColumnProfile("continuous", null_rate=profiles[name].null_rate)
+        out[key] = profiles
+    return out

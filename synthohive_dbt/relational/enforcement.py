@@ -1,13 +1,17 @@
 """Make each generated chunk meet its table's row rules (see ``identities``).
 
 Values are handled as float64 (dates and timestamps as epoch microseconds, NULL as NaN).
-In rounds, until every ordering holds: orderings are repaired on the sampled columns
-(two columns swapped where they are out of order; a column clamped to a literal or to a
-computed column), then the derived columns are computed from their inputs. Derived
-columns are never repaired, only computed. A row that still breaks an ordering after the
-rounds (two computed sides, say) gets NULL in a nullable column of the rule: a NULL
-comparison does not fail a dbt test. Only changed columns are written back, in their own
-dtype (integers stay integers, dates dates).
+A ratio's target arrives holding the sampled ratio: it is set aside, and the target is
+computed as ``base x ratio`` like a derived column (NULL where either is NULL, as in SQL).
+The computed columns are computed first, then in rounds, until every ordering holds:
+orderings are repaired on the sampled columns (two columns swapped where they are out of
+order; a column clamped to a literal or to a computed column), then the computed columns
+are computed again from their inputs, in dependency order. Computed columns are never
+repaired, only computed. A row that still breaks an ordering after the rounds (two
+computed sides, say) gets NULL in a nullable column of the rule: a NULL comparison does
+not fail a dbt test. Only changed columns are written back, in their own dtype (integers
+stay integers, dates dates; a ratio's target in the type's in-memory dtype, see
+``warehouse.base``).
 """
 
 from __future__ import annotations
@@ -20,11 +24,27 @@ import pandas as pd
 
 from ..schema import ColumnType, LogicalType
 from .discovery import as_numbers
-from .identities import TEMPORAL, Arith, Col, Derive, Negate, Num, Order, Rule, Term, Text
+from .identities import (
+    COMPUTED,
+    TEMPORAL,
+    Arith,
+    Col,
+    Computed,
+    Derive,
+    Negate,
+    Num,
+    Offset,
+    Order,
+    Ratio,
+    Rule,
+    Term,
+    Text,
+)
 from .plan import TablePlan
 
 _DAY = 86_400e6  # microseconds
 _SECOND = 1e6
+_RATIO_DIGITS = 12  # decimals tried for a learned ratio; beyond, the exact ratio
 _ARITH = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 
 
@@ -45,29 +65,68 @@ def apply_rules(
 ) -> pd.DataFrame:
     """A copy of ``frame`` meeting ``rules`` (given in dependency order); rules on columns
     the frame lacks are skipped. ``required`` columns are never set to NULL."""
-    rules = [r for r in rules if all(c in frame for c in r.columns)]
+    rules = [
+        r
+        for r in rules
+        if all(c in frame for c in r.columns) and (not isinstance(r, Offset) or r.gap in frame)
+    ]
     if not rules or len(frame) == 0:
         return frame
     names = list(dict.fromkeys(c for r in rules for c in r.columns))
     before = {c: as_numbers(frame[c], types[c].logical) for c in names}
     values = {c: v.copy() for c, v in before.items()}
     grids = {c: _Grid(types[c]) for c in names}
-    derives = [r for r in rules if isinstance(r, Derive)]
+    derives = [r for r in rules if isinstance(r, COMPUTED)]
     orders = [r for r in rules if isinstance(r, Order)]
     computed = {d.target for d in derives}
+    ratios = {r.target: values[r.target].copy() for r in derives if isinstance(r, Ratio)}
+    learned = {**ratios, **{r.target: _gap(frame[r.gap]) for r in derives if isinstance(r, Offset)}}
+    _derive(derives, values, grids, required, learned)
     for _ in range(len(orders) + 2):
         for order in orders:
             _repair(order, values, grids, computed)
-        _derive(derives, values, grids, required)
+        _derive(derives, values, grids, required, learned)
         if not any(_broken(o, values, grids).any() for o in orders):
             break
     else:  # a NULL in a rule's column passes it, and the identities reading it too
         _give_up(orders, values, grids, required)
     out = frame.copy()
     for name in names:
-        if not np.array_equal(values[name], before[name], equal_nan=True):
-            out[name] = _restore(values[name], frame[name], types[name].logical)
+        like = frame[name]
+        if name in ratios:  # the frame held the ratio: the column takes its own dtype
+            like = pd.Series(dtype=_memory_dtype(types[name].logical), index=frame.index)
+        elif np.array_equal(values[name], before[name], equal_nan=True):
+            continue
+        out[name] = _restore(values[name], like, types[name].logical)
     return out
+
+
+def learned_ratios(base: np.ndarray, target: np.ndarray, ctype: ColumnType) -> np.ndarray:
+    """The ratios a model learns for ``target = base x ratio`` (the target's type
+    ``ctype``): per row the decimal with the fewest digits nearest ``target / base`` that
+    gives the target back on its grid, so that a few real rates blurred by rounding to the
+    cent are learned as those rates; ``target / base`` on a column without a grid. NaN
+    where either is NULL; not finite where the base is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exact = target / base
+    grid = _Grid(ctype)
+    if grid.unit is None or grid.logical in TEMPORAL:
+        return exact
+    out = exact.copy()
+    todo = np.isfinite(exact) & (base > 0)
+    for digits in range(1, _RATIO_DIGITS + 1):
+        with np.errstate(invalid="ignore"):
+            shortest = np.round(exact, digits)
+            back = grid.snap(base * shortest, np.round)
+            fits = todo & (np.abs(back - target) <= grid.unit * 1e-6)
+        out[fits] = shortest[fits]
+        todo &= ~fits
+    return out
+
+
+def _memory_dtype(logical: LogicalType) -> str:
+    """The dtype a warehouse reads a number of this type as (``warehouse.base``)."""
+    return "Int64" if logical is LogicalType.INTEGER else "float64"
 
 
 class _Grid:
@@ -142,17 +201,43 @@ def _repair(order: Order, values, grids, computed: Collection[str]) -> None:
         lo[bad] = grid.below(hi[bad]) if order.strict else grid.snap(hi[bad], np.floor)
 
 
-def _derive(derives: Sequence[Derive], values, grids, required: Collection[str]) -> None:
+def _gap(seconds: pd.Series) -> np.ndarray:
+    """An offset's sampled gap (seconds) in microseconds, never negative."""
+    values = pd.to_numeric(seconds, errors="coerce").astype("Float64")
+    micros = values.to_numpy(dtype=np.float64, na_value=np.nan) * _SECOND
+    return np.where(np.isnan(micros), np.nan, np.clip(micros, 0.0, None))
+
+
+def _derive(derives: Sequence[Computed], values, grids, required: Collection[str], ratios) -> None:
+    """Compute each target in order; ``ratios``: the sampled ratio of each ratio target,
+    the sampled gap of each offset target."""
     for rule in derives:
         with np.errstate(all="ignore"):
-            result = np.asarray(_evaluate(rule.formula, values), dtype=np.float64)
+            if isinstance(rule, Ratio):
+                result = values[rule.base] * ratios[rule.target]
+            elif isinstance(rule, Offset):
+                result = values[rule.base] + ratios[rule.target]
+            else:
+                result = np.asarray(_evaluate(rule.formula, values), dtype=np.float64)
         n = len(values[rule.target])
         result = np.broadcast_to(result, (n,)).copy()
         result[~np.isfinite(result)] = np.nan  # x / 0 is NULL (DuckDB)
-        if rule.target in required:  # NULL inputs: the rule holds whatever the target is
-            keep = np.isnan(result)
-            result[keep] = values[rule.target][keep]
+        if rule.target in required:
+            _fill_required(rule, result, values, ratios)
         values[rule.target][:] = grids[rule.target].snap(result, np.round)
+
+
+def _fill_required(rule: Computed, result: np.ndarray, values, ratios) -> None:
+    """Where a not-null target came out NULL: a derived target keeps its sampled value
+    (NULL inputs: the rule holds whatever it is), a ratio's target takes the base times
+    the median sampled ratio."""
+    keep = np.isnan(result)
+    if not keep.any():
+        return
+    if isinstance(rule, (Derive, Offset)):  # an offset's ordering still repairs it
+        result[keep] = values[rule.target][keep]
+    elif not np.isnan(ratios[rule.target]).all():
+        result[keep] = values[rule.base][keep] * np.nanmedian(ratios[rule.target])
 
 
 def _evaluate(term: Term, values) -> np.ndarray | float:

@@ -8,8 +8,9 @@ that, in two parts:
   its options (the device aside: a model trained on a GPU serves a CPU run), the seed and
   the synthohive-dbt version;
 * ``training``: the learned columns with their warehouse types, a checksum of the training
-  rows - the table's modelled columns and the derived ones, so the child counts its
-  children give it and the clusters of its parents count - and of the parent context rows,
+  rows - the table's modelled columns (a ratio's target as the ratio the model learns) and
+  the derived ones, so the child counts its children give it and the clusters of its
+  parents count - and of the parent context rows,
   plus the context encoder. New rows in a child therefore retrain its parent (its counts
   changed), new rows in a parent retrain the children conditioned on it.
 

@@ -1,19 +1,25 @@
-"""Row rules: identities and orderings between a table's own columns.
+"""Row rules: identities, ratios and orderings between a table's own columns.
 
 A rule is declared by the project (``Table.expressions``, from expression tests) or found
-in the real data at fit (``discover``). Two forms are enforced at generation (``enforce``):
+in the real data at fit (``discovery``). Three forms are enforced at generation
+(``enforce``):
 
 * ``Derive``: ``target = formula``, the formula arithmetic (+ - * /) over other columns and
   numbers: the target is computed from the sampled inputs, not sampled (NULL where an
   input is NULL, as in SQL, unless the target is declared not null);
+* ``Ratio``: ``target = base x ratio``, found in the data only: the model learns the ratio
+  ``target / base`` in the target's place, and the target is computed from the sampled
+  base and ratio (a share such as a tax that follows its subtotal);
 * ``Order``: ``lo <= hi`` or ``lo < hi`` between two columns or a column and a literal
   (``between`` gives two): rows that break it get the smallest change, two sampled
   columns swapped, or one clamped to the other side.
 
 Anything else is reported, not enforced. Rules hold column names, operators and the
 project's own literals, never data values. Declared rules win: a discovered rule is dropped
-when it derives an already derived column, closes a cycle of derivations or contradicts
-a declared ordering.
+when it computes an already computed column, closes a cycle of computations or
+contradicts a declared ordering. A ratio is a way to model a column, not a promise of
+the data: one in conflict is left out without a report, and the next candidate for its
+target is tried.
 """
 
 from __future__ import annotations
@@ -133,14 +139,75 @@ class Order:
         return f"{term_sql(self.lo)} {'<' if self.strict else '<='} {term_sql(self.hi)}"
 
 
-Rule = Derive | Order
+@dataclass(frozen=True)
+class Ratio:
+    """``target = base x ratio``: the model learns ``target / base`` in the target's
+    place; the target is computed from the sampled base and ratio."""
+
+    target: str
+    base: str
+    origin: str = DISCOVERED
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.target, self.base)
+
+    @property
+    def sql(self) -> str:
+        """How the rule reads (not SQL: the ratio is no column, it is learned per row)."""
+        return f"{term_sql(Col(self.target))} = {term_sql(Col(self.base))} x ratio"
+
+
+GAP_PREFIX = "__synthohive_gap_"
+
+
+@dataclass(frozen=True)
+class Offset:
+    """``target = base + gap``, the gap never negative: how an ordering ``base <= target``
+    of two dates or timestamps is kept. The model learns the gap (in seconds) as the
+    derived column ``gap``; the target is computed from the sampled base and gap, so it
+    keeps both its ordering and its distance from the base (an order created seconds
+    after it was placed, a flight that lands hours after it took off)."""
+
+    target: str
+    base: str
+    gap: str
+    origin: str = DISCOVERED
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.target, self.base)
+
+    @property
+    def sql(self) -> str:
+        """How the rule reads (the gap is learned per row)."""
+        return f"{term_sql(Col(self.target))} = {term_sql(Col(self.base))} + gap (gap >= 0)"
+
+
+Rule = Derive | Ratio | Offset | Order
+Computed = Derive | Ratio | Offset  # rules whose target is computed, not sampled
+COMPUTED = (Derive, Ratio, Offset)
+
+
+def inputs(rule: Computed) -> tuple[str, ...]:
+    """The columns a computed target is computed from."""
+    return columns_of(rule.formula) if isinstance(rule, Derive) else (rule.base,)
 
 
 def rule_to_json(rule: Rule) -> dict[str, Any]:
+    if isinstance(rule, Ratio):
+        return {"ratio": rule.target, "base": rule.base, "origin": rule.origin}
+    if isinstance(rule, Offset):
+        return {"offset": rule.target, "base": rule.base, "gap": rule.gap, "origin": rule.origin}
     return {"rule": rule.sql, "origin": rule.origin}
 
 
 def rule_from_json(data: Mapping[str, Any]) -> Rule:
+    if "offset" in data:
+        origin = data.get("origin", DISCOVERED)
+        return Offset(data["offset"], data["base"], data["gap"], origin)
+    if "ratio" in data:
+        return Ratio(data["ratio"], data["base"], data.get("origin", DISCOVERED))
     rules, _ = parse(data["rule"], origin=data.get("origin", DECLARED))
     return rules[0]
 
@@ -282,7 +349,30 @@ def rules_for(
             else:
                 declared.append(resolved)
     rules, dropped = _combine(declared, list(discovered))
-    return RuleSet(tuple(rules), tuple(skipped + dropped))
+    return RuleSet(tuple(_with_offsets(rules, types)), tuple(skipped + dropped))
+
+
+def _with_offsets(rules: list[Rule], types: Mapping[str, ColumnType | None]) -> list[Rule]:
+    """An ``Offset`` for each ordering of two dates or timestamps whose later column is
+    not computed otherwise: swapping two independently sampled columns into order would
+    shift both distributions (the earlier toward the minimum of two draws); a learned gap
+    keeps them and the distance between them."""
+    computed = {r.target: r for r in rules if isinstance(r, COMPUTED)}
+    offsets: list[Rule] = []
+    for rule in rules:
+        if not isinstance(rule, Order) or rule.strict:
+            continue
+        if not (isinstance(rule.lo, Col) and isinstance(rule.hi, Col)):
+            continue
+        lo, hi = rule.lo.name, rule.hi.name
+        kinds = {getattr(types.get(c), "logical", None) for c in (lo, hi)}
+        if not kinds <= TEMPORAL or hi in computed or _reaches(computed, [lo], hi):
+            continue
+        offset = Offset(hi, lo, f"{GAP_PREFIX}{len(offsets)}", rule.origin)
+        computed[hi] = offset
+        offsets.append(offset)
+    plain = [r for r in rules if isinstance(r, COMPUTED)]
+    return _dependency_order([*plain, *offsets]) + [r for r in rules if isinstance(r, Order)]
 
 
 def _resolve(
@@ -346,29 +436,30 @@ def _renamed(rule: Rule, names: Mapping[str, str]) -> Rule:
 
 
 def _combine(declared: list[Rule], discovered: list[Rule]) -> tuple[list[Rule], list[str]]:
-    """Declared then discovered rules without conflicts; derivations ordered so that a
-    column is computed before the derivations that read it."""
+    """Declared then discovered rules without conflicts (ratios, candidates best first,
+    dropped quietly); computed columns ordered so that a column is computed before the
+    rules that read it."""
     kept: list[Rule] = []
     dropped: list[str] = []
     for rule in declared + discovered:
         if any(_same(rule, other) for other in kept):
             continue
         why = _conflict(rule, kept)
-        if why:
-            dropped.append(f"not enforced: {rule.sql} ({rule.origin}; {why})")
-        else:
+        if not why:
             kept.append(rule)
-    derives = [r for r in kept if isinstance(r, Derive)]
+        elif not isinstance(rule, Ratio):
+            dropped.append(f"not enforced: {rule.sql} ({rule.origin}; {why})")
+    computed = [r for r in kept if isinstance(r, COMPUTED)]
     orders = [r for r in kept if isinstance(r, Order)]
-    return _dependency_order(derives) + orders, dropped
+    return _dependency_order(computed) + orders, dropped
 
 
 def _conflict(rule: Rule, kept: Sequence[Rule]) -> str:
-    derives = {r.target: r for r in kept if isinstance(r, Derive)}
-    if isinstance(rule, Derive):
-        if rule.target in derives:
-            return f"{rule.target} is already derived by {derives[rule.target].sql}"
-        if _reaches(derives, columns_of(rule.formula), rule.target):
+    computed = {r.target: r for r in kept if isinstance(r, COMPUTED)}
+    if isinstance(rule, COMPUTED):
+        if rule.target in computed:
+            return f"{rule.target} is already derived by {computed[rule.target].sql}"
+        if _reaches(computed, inputs(rule), rule.target):
             return "it would derive columns from each other in a cycle"
         return ""
     for other in kept:
@@ -382,34 +473,34 @@ def _same(a: Rule, b: Rule) -> bool:
     return replace(a, origin=DECLARED) == replace(b, origin=DECLARED)
 
 
-def _reaches(derives: Mapping[str, Derive], starts: Iterable[str], goal: str) -> bool:
-    """Whether deriving any of ``starts`` reads ``goal``, directly or through others."""
+def _reaches(computed: Mapping[str, Computed], starts: Iterable[str], goal: str) -> bool:
+    """Whether computing any of ``starts`` reads ``goal``, directly or through others."""
     todo, seen = list(starts), set()
     while todo:
         name = todo.pop()
         if name == goal:
             return True
-        if name in derives and name not in seen:
+        if name in computed and name not in seen:
             seen.add(name)
-            todo.extend(columns_of(derives[name].formula))
+            todo.extend(inputs(computed[name]))
     return False
 
 
-def _dependency_order(derives: list[Derive]) -> list[Rule]:
-    by_target = {d.target: d for d in derives}
+def _dependency_order(computed: list[Computed]) -> list[Rule]:
+    by_target = {d.target: d for d in computed}
     ordered: list[Rule] = []
     placed: set[str] = set()
 
-    def place(d: Derive) -> None:
+    def place(d: Computed) -> None:
         if d.target in placed:
             return
         placed.add(d.target)
-        for name in columns_of(d.formula):
+        for name in inputs(d):
             if name in by_target:
                 place(by_target[name])
         ordered.append(d)
 
-    for d in derives:
+    for d in computed:
         place(d)
     return ordered
 

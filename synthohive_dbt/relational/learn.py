@@ -3,21 +3,24 @@
 For every table: how its keys look, each FK's null and orphan rates, and the derived
 columns (child counts on parents, parent clusters on children, hierarchy depth) that let
 the per-table models learn the relations between tables. See ``plan`` for the meanings.
+The row rules come from the project and the real rows (``discovery.table_rules``); where
+one is a ratio ``b = a x r``, the model learns ``r`` in ``b``'s place.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..schema import Column, ColumnType, ForeignKey, LogicalType, SchemaGraph, Table
-from .discovery import discover
+from .discovery import as_numbers, table_rules
+from .enforcement import learned_ratios
 from .features import MAX_CLUSTERS, assign, kmeans, learn_encoder
-from .identities import Rule, rules_for
+from .identities import GAP_PREFIX, Offset, Ratio, Rule
 from .keys import KeyFormat, learn_identifier_format, learn_key_format
 from .plan import (
     CLUSTER_PREFIX,
@@ -32,6 +35,7 @@ from .plan import (
 from .tree import DEPTH_COLUMN, real_depths
 
 _COUNT_TYPE = ColumnType(LogicalType.INTEGER, "bigint", nullable=False)
+_RATIO_TYPE = ColumnType(LogicalType.FLOAT, "double")
 
 
 @dataclass
@@ -39,7 +43,7 @@ class Prepared:
     """A table's plan and what its model trains on."""
 
     plan: TablePlan
-    frame: pd.DataFrame  # learned columns: real model columns, then derived columns
+    frame: pd.DataFrame  # learned columns: model columns (ratios in place), then derived
     columns: list[Column]  # one Column (with type) per learned column
     context: np.ndarray | None  # features of each row's primary parent
 
@@ -69,15 +73,20 @@ def prepare(
     for key in graph.order:
         table, plan, frame = graph.table(key), plans[key], frames[key]
         extra = derived[key]
-        plan = plan.with_(derived=tuple(extra), rules=_rules(table, plan, frame))
+        rules = _rules(table, plan, frame)
+        extra.update(_gaps(rules, frame, plan.column_types))
+        plan = plan.with_(derived=tuple(extra), rules=rules)
+        # the rules decide the copy columns: the share is taken over those
+        plan = plan.with_(copy_unique_share=unique_share(frame, plan.copy_columns))
         context = None
         if plan.primary_fk is not None:
             plan, context = _with_context(plan, frame, plans, frames)
         plans[key] = plan
         learned = frame[list(plan.model_columns)].reset_index(drop=True)
+        learned = _with_ratios(plan, learned)
         for name, values in extra.items():
             learned[name] = values.reset_index(drop=True)
-        columns = [table.column(c) for c in plan.model_columns]
+        columns = [_learned_column(plan, table.column(c)) for c in plan.model_columns]
         columns += [_derived_column(name, values) for name, values in extra.items()]
         prepared[key] = Prepared(plan, learned, columns, context)
     return prepared
@@ -97,7 +106,7 @@ def _base_plan(graph: SchemaGraph, table: Table, frames: Mapping[str, pd.DataFra
         if name not in fk_columns and name not in minted and name not in ignored:
             minted[name] = _key_format(table, frame[name], types[name].logical, fk_columns)
     keyish = set(minted) | fk_columns | set(pk)
-    plan = TablePlan(
+    return TablePlan(
         key=table.key,
         name=table.name,
         identifier=table.identifier,
@@ -117,7 +126,6 @@ def _base_plan(graph: SchemaGraph, table: Table, frames: Mapping[str, pd.DataFra
         checks=_checks(table),
         real_ref=table.display,
     )
-    return plan.with_(copy_unique_share=unique_share(frame, plan.copy_columns))
 
 
 def _key_format(
@@ -224,18 +232,58 @@ def _with_context(plan: TablePlan, frame, plans, frames) -> tuple[TablePlan, np.
 
 
 def _rules(table: Table, plan: TablePlan, frame: pd.DataFrame) -> tuple[Rule, ...]:
-    """The project's expressions and the identities and orderings the real rows show,
-    over the modelled columns (the model still learns a derived column; generation
-    overwrites it)."""
+    """The project's expressions and the identities, orderings and ratios the real rows
+    show, over the modelled columns (the model still learns a derived column;
+    generation overwrites it)."""
+    return table_rules(table, frame, plan.column_types, plan.model_columns).rules
+
+
+def _with_ratios(plan: TablePlan, learned: pd.DataFrame) -> pd.DataFrame:
+    """``learned`` with each ratio's target replaced by ``target / base`` (float, NULL
+    where either is NULL). Where the base is 0 the target is 0 too (``discovery``) and
+    any ratio gives it: the median ratio there keeps the ratio's distribution."""
+    ratios = [r for r in plan.rules if isinstance(r, Ratio)]
+    if not ratios:
+        return learned
     types = plan.column_types
-    found = discover(frame, types, plan.model_columns)
-    return rules_for(table.expressions, types, plan.model_columns, found).rules
+    out = learned.copy()
+    for rule in ratios:  # read from ``learned``: a ratio's base may be another's target
+        base = as_numbers(learned[rule.base], types[rule.base].logical)
+        target = as_numbers(learned[rule.target], types[rule.target].logical)
+        ratio = learned_ratios(base, target, types[rule.target])
+        ratio[(base == 0) & ~np.isnan(target)] = np.nanmedian(ratio[base > 0])
+        out[rule.target] = ratio
+    return out
+
+
+def _learned_column(plan: TablePlan, column: Column) -> Column:
+    """The column as the model learns it: a ratio target is a plain float (no facts of
+    the target's values apply to the ratio)."""
+    if column.name not in plan.ratio_targets:
+        return column
+    nullable = column.type.nullable if column.type else True
+    return Column(
+        column.name, not_null=column.not_null, type=replace(_RATIO_TYPE, nullable=nullable)
+    )
+
+
+def _gaps(rules, frame: pd.DataFrame, types: Mapping[str, ColumnType]) -> dict[str, pd.Series]:
+    """Per ``Offset`` rule, its gap ``target - base`` in seconds (NULL where either is),
+    a derived column the model learns."""
+    out: dict[str, pd.Series] = {}
+    for rule in rules:
+        if isinstance(rule, Offset):
+            base = as_numbers(frame[rule.base], types[rule.base].logical)
+            target = as_numbers(frame[rule.target], types[rule.target].logical)
+            out[rule.gap] = pd.Series((target - base) / 1e6, dtype="float64")
+    return out
 
 
 def _derived_column(name: str, values: pd.Series) -> Column:
-    # cluster labels are categories, counts and depths are numbers
+    # cluster labels are categories, counts and depths are numbers, gaps are seconds
     meta = {"synthohive_kind": "discrete"} if name.startswith(CLUSTER_PREFIX) else {}
-    return Column(name, not_null=not values.isna().any(), type=_COUNT_TYPE, meta=meta)
+    kind = _RATIO_TYPE if name.startswith(GAP_PREFIX) else _COUNT_TYPE
+    return Column(name, not_null=not values.isna().any(), type=kind, meta=meta)
 
 
 def _checks(table: Table) -> dict[str, dict[str, Any]]:

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..schema import ColumnType, LogicalType
 from .features import FeatureEncoder
-from .identities import Derive, Rule, rule_from_json, rule_to_json
+from .identities import COMPUTED, Ratio, Rule, rule_from_json, rule_to_json
 from .keys import KeyFormat
 
 COUNT_PREFIX = "__synthohive_n_"
@@ -106,7 +106,7 @@ class TablePlan:
     # share of the real rows without NULLs in copy_columns whose values there occur once
     # (None: fitted before it was recorded); decides whether copies are tested
     copy_unique_share: float | None = None
-    # row rules (identities, orderings) enforced on every generated chunk, in order
+    # row rules (identities, ratios, orderings) enforced on every generated chunk, in order
     rules: tuple[Rule, ...] = ()
 
     @property
@@ -118,12 +118,18 @@ class TablePlan:
         return self.model_columns + self.derived
 
     @property
+    def ratio_targets(self) -> tuple[str, ...]:
+        """Columns the model learns as their ratio to another column (``Ratio``)."""
+        return tuple(rule.target for rule in self.rules if isinstance(rule, Ratio))
+
+    @property
     def copy_columns(self) -> tuple[str, ...]:
         """Modelled columns a copied real row would repeat: no keys (minted anew, or drawn
-        from the synthetic parents), no UUIDs (drawn at random), no columns a rule derives
-        from the others (they add nothing to which rows are equal)."""
+        from the synthetic parents), no UUIDs (drawn at random), no columns a rule computes
+        from the others (they add nothing, or for a ratio little, to which rows are equal:
+        a tax follows its subtotal)."""
         skip = {*self.primary_key, *self.minted, *(c for fk in self.fks for c in fk.columns)}
-        skip |= {rule.target for rule in self.rules if isinstance(rule, Derive)}
+        skip |= {rule.target for rule in self.rules if isinstance(rule, COMPUTED)}
         types = self.column_types
         return tuple(
             c

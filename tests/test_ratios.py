@@ -194,7 +194,7 @@ def test_the_model_learns_the_ratio_in_the_targets_place():
     assert "tax_paid" not in prepared.plan.copy_columns  # it follows the subtotal
 
 
-def test_learned_ratios_are_the_shortest_decimals_that_give_the_target_back():
+def test_learned_ratios_are_the_most_common_short_decimals_that_give_the_target_back():
     base = np.array([400.0, 1000.0, 2050.0, 0.0, np.nan, 3.0])
     target = np.array([25.0, 60.0, 128.0, 0.0, 5.0, 1.0])
     ratios = learned_ratios(base, target, INT)
@@ -205,6 +205,9 @@ def test_learned_ratios_are_the_shortest_decimals_that_give_the_target_back():
         0.123,
         0.1235,
     ]
+    # 0.063 is the shortest for both 1000s (62.5 rounds half up), and gives 25 for 400 too
+    common = learned_ratios(np.array([1000.0, 1000.0, 400.0]), np.array([63.0, 63.0, 25.0]), INT)
+    assert common.tolist() == [0.063, 0.063, 0.063]
     exact = learned_ratios(np.array([3.0]), np.array([1.0]), FLOAT)  # no grid: the ratio
     assert exact.tolist() == [1 / 3]
 
@@ -226,9 +229,9 @@ def test_apply_rules_computes_ratio_targets_before_the_identities_that_read_them
     assert [r.sql for r in rules.rules] == [TAX, TOTAL, "net = fee x ratio"]
     out = apply_rules(rules.rules, frame, types)
     assert out["tax_paid"].dtype == "Int64" and out["net"].dtype == np.float64
-    assert out["tax_paid"].tolist()[:2] == [62, 123]  # 62.5 and 123 rounded to the cent
+    assert out["tax_paid"].tolist()[:2] == [63, 123]  # 62.5 rounds half up, as in SQL
     assert out["tax_paid"].isna().tolist() == [False, False, True, True]  # NULL in: NULL
-    assert out["order_total"].tolist()[:2] == [1062, 2173] and out["order_total"][2:].isna().all()
+    assert out["order_total"].tolist()[:2] == [1063, 2173] and out["order_total"][2:].isna().all()
     assert out["net"].tolist() == [5.0, 6.66, 0.5, 0.2]
     required = apply_rules(rules.rules, frame, types, required={"tax_paid"})
     assert required["tax_paid"][3] == round(300 * 0.06)  # the median ratio where it is NULL

@@ -2,7 +2,9 @@
 
 Values are handled as float64 (dates and timestamps as epoch microseconds, NULL as NaN).
 A ratio's target arrives holding the sampled ratio: it is set aside, and the target is
-computed as ``base x ratio`` like a derived column (NULL where either is NULL, as in SQL).
+computed as ``base x ratio`` like a derived column, rounded half up to its grid as SQL's
+round() does (NULL where either is NULL, as in SQL); ``learned_ratios`` is the inverse
+that fit uses.
 The computed columns are computed first, then in rounds, until every ordering holds:
 orderings are repaired on the sampled columns (two columns swapped where they are out of
 order; a column clamped to a literal or to a computed column), then the computed columns
@@ -45,6 +47,7 @@ from .plan import TablePlan
 _DAY = 86_400e6  # microseconds
 _SECOND = 1e6
 _RATIO_DIGITS = 12  # decimals tried for a learned ratio; beyond, the exact ratio
+_COMMON_RATIOS = 100  # shortest ratios tried on every row, the most common first
 _ARITH = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 
 
@@ -103,25 +106,43 @@ def apply_rules(
 
 def learned_ratios(base: np.ndarray, target: np.ndarray, ctype: ColumnType) -> np.ndarray:
     """The ratios a model learns for ``target = base x ratio`` (the target's type
-    ``ctype``): per row the decimal with the fewest digits nearest ``target / base`` that
-    gives the target back on its grid, so that a few real rates blurred by rounding to the
-    cent are learned as those rates; ``target / base`` on a column without a grid. NaN
-    where either is NULL; not finite where the base is 0."""
+    ``ctype``, a product rounded half up to its grid as generation does): per row the
+    most common of the shortest decimals that give the targets back, so that a few real
+    rates blurred by rounding to the cent are learned as those rates. ``target / base``
+    on a column without a grid; NaN where either is NULL, not finite where the base is 0.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         exact = target / base
     grid = _Grid(ctype)
     if grid.unit is None or grid.logical in TEMPORAL:
         return exact
-    out = exact.copy()
-    todo = np.isfinite(exact) & (base > 0)
+    valid = np.isfinite(exact) & (base > 0)
+    shortest = exact.copy()
+    todo = valid.copy()
     for digits in range(1, _RATIO_DIGITS + 1):
-        with np.errstate(invalid="ignore"):
-            shortest = np.round(exact, digits)
-            back = grid.snap(base * shortest, np.round)
-            fits = todo & (np.abs(back - target) <= grid.unit * 1e-6)
-        out[fits] = shortest[fits]
+        candidate = np.round(exact, digits)
+        fits = todo & _gives(grid, base, candidate, target)
+        shortest[fits] = candidate[fits]
+        todo &= ~fits
+    values, counts = np.unique(shortest[valid], return_counts=True)
+    common = values[np.argsort(-counts, kind="stable")][:_COMMON_RATIOS]
+    out, todo = shortest.copy(), valid.copy()
+    for ratio in common:  # the most common first: each row takes the first that fits
+        fits = todo & _gives(grid, base, ratio, target)
+        out[fits] = ratio
         todo &= ~fits
     return out
+
+
+def _gives(grid: _Grid, base: np.ndarray, ratio, target: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        back = grid.snap(base * ratio, _half_up)
+        return np.abs(back - target) <= grid.unit * 1e-6
+
+
+def _half_up(values: np.ndarray) -> np.ndarray:
+    """Rounding as SQL's round() does it for the non-negative products of a ratio."""
+    return np.floor(values + 0.5)
 
 
 def _memory_dtype(logical: LogicalType) -> str:
@@ -224,7 +245,8 @@ def _derive(derives: Sequence[Computed], values, grids, required: Collection[str
         result[~np.isfinite(result)] = np.nan  # x / 0 is NULL (DuckDB)
         if rule.target in required:
             _fill_required(rule, result, values, ratios)
-        values[rule.target][:] = grids[rule.target].snap(result, np.round)
+        how = _half_up if isinstance(rule, Ratio) else np.round
+        values[rule.target][:] = grids[rule.target].snap(result, how)
 
 
 def _fill_required(rule: Computed, result: np.ndarray, values, ratios) -> None:

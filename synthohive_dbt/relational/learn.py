@@ -239,9 +239,10 @@ def _rules(table: Table, plan: TablePlan, frame: pd.DataFrame) -> tuple[Rule, ..
 
 
 def _with_ratios(plan: TablePlan, learned: pd.DataFrame) -> pd.DataFrame:
-    """``learned`` with each ratio's target replaced by ``target / base`` (float, NULL
-    where either is NULL). Where the base is 0 the target is 0 too (``discovery``) and
-    any ratio gives it: the median ratio there keeps the ratio's distribution."""
+    """``learned`` with each ratio's target replaced by its ratio to the base (float,
+    NULL where either is NULL; ``enforcement.learned_ratios``). Where the base is 0 the
+    target is 0 too (``discovery``) and any ratio gives it: the median ratio there keeps
+    the ratio's distribution."""
     ratios = [r for r in plan.rules if isinstance(r, Ratio)]
     if not ratios:
         return learned

@@ -13,6 +13,7 @@ from emit_fixtures import BOOL, FLOAT, INT, NUM, TEXT, P, fk, plan, shop_plans, 
 
 from synthohive_dbt.emit import render, sources_document, write_generated
 from synthohive_dbt.emit.data_tests import (
+    MIN_ROWS_PER_CATEGORY,
     ColumnProfile,
     column_profiles,
     copies_are_telling,
@@ -149,6 +150,9 @@ def test_distribution_test_follows_the_model_codecs():
     assert distribution_test(customers, "name", None) is None
     # a discrete integer with few categories but one row each names rows, too
     assert distribution_test(orders, "quantity", ColumnProfile("discrete", 500)) is None
+    # many categories, each repeated (cents that are sums of prices): ordered, so KS
+    lumpy = orders.with_(rows=60 * MIN_ROWS_PER_CATEGORY)
+    assert distribution_test(lumpy, "amount", ColumnProfile("discrete", 60)) == "ks_distance"
 
 
 def test_fidelity_tests_point_at_the_real_relations():

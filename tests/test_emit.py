@@ -473,6 +473,18 @@ def test_copy_test_on_distinct_rows_with_continuous_columns():
     assert _copy_test(table) is None
 
 
+def test_no_copy_test_on_a_tiny_table_whose_extremes_are_its_rows():
+    # six stores: a sampled opening date or tax rate clipped to the real extremes is a
+    # real store's value; with one of six names a whole row matches by chance
+    plans, _ = shop_plans()
+    customers = replace(plans[P + "customers"], copy_unique_share=1.0)
+    profiles = {**shop_profiles()[customers.key], "name": ColumnProfile("discrete", 6)}
+    for rows, expected in ((6, None), (customers.rows, ["name", "segment", "signup", "score"])):
+        tiny = replace(customers, rows=rows)
+        _, table = table_tests(tiny, plans, source_naming, fidelity=DEFAULT, profiles=profiles)
+        assert _copy_test(table) == expected
+
+
 def test_collision_chances_come_from_the_codecs():
     import pandas as pd
 

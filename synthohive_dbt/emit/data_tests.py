@@ -341,12 +341,16 @@ def copies_are_telling(
 
 
 def _collision(plan: TablePlan, name: str, profile: ColumnProfile | None) -> float:
+    if profile is not None and profile.kind == "continuous":
+        # a fresh draw falls beyond the n real values with chance about 2 / (n + 1) and
+        # is clipped to an extreme, which one real row holds (1 / n): on a tiny table
+        # (six stores) that is the likeliest match of all
+        clipped = 2.0 / ((plan.rows + 1) * max(plan.rows, 1))
+        return max(profile.collision or 0.0, clipped)
     if profile is not None and profile.collision is not None:
         return profile.collision
     if profile is not None and profile.kind == "discrete":
         return 1.0 / max(profile.n_categories, 1)
-    if profile is not None and profile.kind == "continuous":
-        return 0.0
     # no codec: only a float is taken to be unrounded
     return 0.0 if plan.column_types[name].logical is LogicalType.FLOAT else 1.0
 

@@ -20,8 +20,8 @@ from .lineage import models_downstream_of
 from .manifest import build_graph
 from .pipeline import (
     DEFAULT_SCHEMA,
-    _read_and_validate,
     fit_graph,
+    read_and_validate,
     write_synthetic,
 )
 from .progress import SILENT, Reporter
@@ -113,7 +113,7 @@ def inspect(opts: ProjectOptions, *, with_warehouse: bool = False) -> Inspection
     if not with_warehouse:
         return Inspection(project, graph)
     with open_warehouse(project.adapter_type, project.credentials) as wh:
-        graph, types, frames = _read_and_validate(graph, wh, read_rows=True)
+        graph, types, frames = read_and_validate(graph, wh, read_rows=True)
     return Inspection(project, graph, types, graph_rules(graph, frames))
 
 

@@ -51,7 +51,7 @@ def fit_graph(
         graph, model=model, options=options or ModelOptions(), seed=seed
     )
     reporter.event("stage", stage="read", tables=len(graph.tables))
-    graph, _, frames = _read_and_validate(graph, wh, read_rows=True, reporter=reporter)
+    graph, _, frames = read_and_validate(graph, wh, read_rows=True, reporter=reporter)
     reporter.event("stage", stage="fit", tables=len(graph.tables))
     relational = fit_relational(
         graph,
@@ -164,7 +164,7 @@ def _check_sizes(
     return problems
 
 
-def _read_and_validate(
+def read_and_validate(
     graph: SchemaGraph, wh: Warehouse, *, read_rows: bool, reporter: Reporter = SILENT
 ) -> tuple[SchemaGraph, dict[str, dict[str, ColumnType]], dict[str, pd.DataFrame]]:
     """Read real types and rows of every table, validate everything at once, then add

@@ -60,3 +60,7 @@ class DataError(SynthoHiveError):
 
 class EmitError(SynthoHiveError):
     """Generated files would clash with user files or arguments are out of range."""
+
+
+class PrivacyError(SynthoHiveError):
+    """Personal-data settings are invalid (treatments, keys, copy mode, privacy vars)."""

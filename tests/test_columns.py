@@ -19,9 +19,15 @@ from synthohive_dbt.synth.columns import (
     NULL,
     UUID,
     ColumnCodec,
-    fit_codec,
     fit_codecs,
 )
+from synthohive_dbt.synth.columns import fit_codec as protected_codec
+
+
+def fit_codec(series: pd.Series, column: Column) -> ColumnCodec:
+    """The codec mechanics without rare-value protection (tests/test_privacy_rare.py
+    covers the protection): every value kept, the real extremes bound the range."""
+    return protected_codec(series, column, 1)
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
@@ -145,7 +151,7 @@ def test_high_cardinality_text_uses_the_other_bucket():
     values = [f"v{i}" for i in range(MAX_CATEGORIES + 300)]
     counts = np.r_[np.full(MAX_CATEGORIES, 3), np.ones(300, dtype=int)]
     series = pd.Series(np.repeat(values, counts), name="word")
-    codec = fit_codec(series, col("word", LogicalType.TEXT))
+    codec = protected_codec(series, col("word", LogicalType.TEXT), 1)
     assert codec.n_categories == MAX_CATEGORIES + 1
     assert codec.other_index == MAX_CATEGORIES
     assert len(codec.other_values) == 300

@@ -260,10 +260,19 @@ def test_single_row_table_repeats_its_values():
         col("kind", LogicalType.TEXT),
         col("n", LogicalType.INTEGER),
     ]
-    model = GaussianCopulaModel()
+    model = GaussianCopulaModel(ModelOptions(min_category_rows=1))  # no rare-value protection
     model.fit(frame, columns, rng=rng(0))
     out = model.sample(5, rng=rng(1))
     pd.testing.assert_frame_equal(out, pd.concat([frame] * 5, ignore_index=True))
+
+
+def test_single_row_table_keeps_no_real_text_by_default():
+    frame = pd.DataFrame({"kind": ["Alice Smith"], "n": [7]})
+    model = GaussianCopulaModel()
+    model.fit(frame, [col("kind", LogicalType.TEXT), col("n", LogicalType.INTEGER)], rng=rng(0))
+    out = model.sample(50, rng=rng(1))
+    assert "Alice Smith" not in set(out["kind"])
+    assert out["kind"].str.fullmatch(r"[A-Z]+[a-z]+").all()  # the letter classes only
 
 
 def test_constant_and_all_null_columns():

@@ -21,8 +21,9 @@ from synthohive_dbt.synth.ctgan.transformer import (
 from synthohive_dbt.synth.ctgan.vgm import assign_modes, fit_mixture, restore_values
 
 
-def fitted(frame: pd.DataFrame, seed: int = 0, not_null=None):
-    codecs = fit_codecs(frame, [Column(c) for c in frame.columns])
+def fitted(frame: pd.DataFrame, seed: int = 0, not_null=None, min_rows: int = 1):
+    """Codecs (without rare-value protection unless ``min_rows``), values, transformer."""
+    codecs = fit_codecs(frame, [Column(c) for c in frame.columns], min_rows)
     values = [c.encode(frame[c.name]) for c in codecs]
     flags = not_null or [False] * len(codecs)
     rng = np.random.default_rng(seed)
@@ -113,13 +114,31 @@ def test_high_cardinality_column_keeps_a_bounded_width():
     n = 40_000
     ids = rng.integers(0, 20_000, n)
     frame = pd.DataFrame({"sku": [f"sku-{i}" for i in ids]})
-    codecs, values, tr, rng = fitted(frame)
+    codecs, values, tr, rng = fitted(frame, min_rows=1)
     assert codecs[0].n_categories == MAX_CATEGORIES + 1  # frequent values + "other"
     assert tr.width <= MAX_CATEGORIES + 2
     rows = tr.transform(values, rng)
     assert rows.slots.shape == (n, 1) and rows.slots.nbytes == 4 * n  # compact rows
     decoded = codecs[0].decode(tr.decode(rows.alpha, rows.slots, n)[0], rng)
     assert decoded.str.startswith("sku-").all()  # "other" draws observed values
+
+
+def test_rare_values_decode_to_new_values_of_their_shape():
+    rng = np.random.default_rng(3)
+    frequent = np.repeat([f"sku-{i:07d}" for i in rng.choice(10**7, 300, replace=False)], 50)
+    rare = [f"sku-{i:07d}" for i in rng.choice(10**7, 5_000, replace=False)]
+    frame = pd.DataFrame({"sku": np.r_[frequent, rare, rare[:1000]]})
+    codecs, values, tr, rng = fitted(frame, min_rows=5)
+    kept = set(codecs[0].categories) - {"__synthohive_other__"}
+    assert kept == set(frequent)  # only values seen in at least 5 rows are stored
+    stored = json.dumps(codecs[0].to_json())
+    assert not any(v in stored for v in rare)
+    rows = tr.transform(values, rng)
+    decoded = codecs[0].decode(tr.decode(rows.alpha, rows.slots, len(frame))[0], rng)
+    generated = decoded[~decoded.isin(kept)]
+    assert len(generated) > 2_000
+    assert generated.str.fullmatch(r"sku-\d{7}").all()  # the shape and its shared prefix
+    assert generated.isin(rare).mean() < 0.01  # new values, not the rare real ones
 
 
 def test_transform_rejects_unseen_categories_and_new_nulls():

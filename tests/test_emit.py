@@ -505,7 +505,7 @@ def test_collision_chances_come_from_the_codecs():
         Column("price", type=NUM),
         Column("weight", type=FLOAT),
     ]
-    codecs = [c.to_json() for c in fit_codecs(frame, columns)]
+    codecs = [c.to_json() for c in fit_codecs(frame, columns, 1)]
     model = SimpleNamespace(state=lambda: ({"codecs": codecs}, None))
     profiles = column_profiles(model)
     assert profiles["flag"].collision == pytest.approx(0.75**2 + 0.25**2)

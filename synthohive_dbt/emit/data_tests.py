@@ -213,11 +213,14 @@ def _column_fidelity(
 def _distribution_noise(
     plan: TablePlan, name: str, test: str, profile: ColumnProfile | None, scale: float
 ) -> float:
-    """Critical value of a column's ``ks_distance`` (non-NULL values) or ``tvd``."""
+    """Critical value of a column's ``ks_distance`` (non-NULL values) or ``tvd``, plus
+    the distance rare-value protection adds by design (rare real values come back as new
+    values, which match none: ``ColumnProfile.new_share``)."""
+    new = profile.new_share if profile is not None else 0.0
     if test == "ks_distance":
         present = 1.0 - (profile.null_rate if profile is not None else 0.0)
-        return critical.ks(*_sizes(plan.rows, scale, present))
-    return critical.tvd(*_sizes(plan.rows, scale), _categories(plan, name, profile))
+        return critical.ks(*_sizes(plan.rows, scale, present)) + new / max(present, 1e-9)
+    return critical.tvd(*_sizes(plan.rows, scale), _categories(plan, name, profile)) + new
 
 
 def _sizes(rows: int, scale: float, share: float = 1.0) -> tuple[int, int]:

@@ -25,6 +25,9 @@ class ColumnProfile:
     # category shares; 1 / grid points for rounded numbers, dates, timestamps; 0 for
     # unrounded floats. None: not known (a guess from kind and categories is used)
     collision: float | None = None
+    # share of the values decoded as new values in place of rare real ones (privacy):
+    # they match no real value, so a distribution test's distance grows by up to this
+    new_share: float = 0.0
 
 
 def column_profiles(model: TableModel | None) -> dict[str, ColumnProfile]:
@@ -51,8 +54,19 @@ def column_profiles(model: TableModel | None) -> dict[str, ColumnProfile]:
             null_rate=null_rate,
             constant=constant,
             collision=(1.0 - null_rate) ** 2 * _value_collision(codec),
+            new_share=(1.0 - null_rate) * _new_share(codec),
         )
     return out
+
+
+def _new_share(codec: Mapping[str, Any]) -> float:
+    """Share of non-NULL values decoded as new values (rare real values' stand-ins)."""
+    other = codec.get("other_index")
+    if codec.get("kind") != "discrete" or other is None:
+        return 0.0
+    shares = list(codec.get("frequencies") or ())
+    rare = float(codec.get("rare_share", 0.0 if codec.get("other_values") else 1.0))
+    return float(shares[other]) * rare if other < len(shares) else 0.0
 
 
 def _value_collision(codec: Mapping[str, Any]) -> float:
@@ -62,12 +76,22 @@ def _value_collision(codec: Mapping[str, Any]) -> float:
         if not shares:
             return 1.0
         other = codec.get("other_index")
-        spread = [
-            len(codec.get("other_values") or ()) or 1 if i == other else 1
-            for i in range(len(shares))
-        ]
-        # the "other" category's share is spread evenly over its values
-        return sum(f * f / k for f, k in zip(shares, spread, strict=True))
+        total = 0.0
+        for i, f in enumerate(shares):
+            if i != other:
+                total += f * f
+                continue
+            # the "other" category: its frequent values by their weights; the rare
+            # share decodes to new values that hardly ever meet
+            kept = f * (1.0 - float(codec.get("rare_share", 0.0)))
+            weights = list(codec.get("other_frequencies") or ())
+            n_values = len(codec.get("other_values") or ())
+            if weights:
+                w = sum(weights)
+                total += sum((kept * x / w) ** 2 for x in weights)
+            elif n_values:
+                total += kept * kept / n_values
+        return total
     if codec.get("kind") != "continuous" or codec.get("minimum") is None:
         return 0.0
     if codec.get("integral"):

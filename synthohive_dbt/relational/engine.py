@@ -16,7 +16,7 @@ import os
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,7 @@ import pandas as pd
 
 from .. import __version__
 from ..errors import ArtifactError, ModelError
+from ..privacy.settings import PrivacySettings
 from ..progress import SILENT, Reporter
 from ..schema import SchemaGraph
 from ..synth.base import ModelOptions, TableModel, get_model_class, load_model
@@ -259,6 +260,7 @@ def fit_relational(
     reporter: Reporter = SILENT,
     previous: SavedArtifacts | None = None,
     definitions: Mapping[str, str] | None = None,
+    privacy: PrivacySettings | None = None,
 ) -> RelationalModel:
     """Plan every table of ``graph`` and fit its model on the real ``frames``.
 
@@ -268,13 +270,14 @@ def fit_relational(
     (``loaded_from``) instead of a trained one. ``definitions``: the definition part of the
     fingerprints, computed from the graph as the manifest gave it (default: from ``graph``).
     """
-    options = options or ModelOptions()
+    privacy = privacy or PrivacySettings()
+    options = replace(options or ModelOptions(), min_category_rows=privacy.min_category_rows)
     model_cls = get_model_class(model) if isinstance(model, str) else model
     if definitions is None:
         definitions = definition_fingerprints(
             graph, model=model_cls.name, options=options, seed=seed
         )
-    prepared = prepare(graph, frames, seed)
+    prepared = prepare(graph, frames, seed, privacy)
     models: dict[str, TableModel] = {}
     fingerprints: dict[str, Fingerprint] = {}
     loaded_from: dict[str, Path] = {}
@@ -319,13 +322,22 @@ def _fit_table(
     table_model = model_cls(options.with_overrides(_meta_overrides(plan.options)))
     reporter.event("fit_start", table=plan.name, rows=plan.rows, model=model_cls.name)
     start = time.perf_counter()
+    frame, context, held = prep.frame, prep.context, prep.holdout
+    extra: dict[str, object] = {}
+    if held is not None and held.any():  # no model trains on the holdout rows
+        if model_cls.accepts_holdout:
+            extra["holdout"] = held
+        else:
+            frame = frame[~held].reset_index(drop=True)
+            context = None if context is None else context[~held]
     table_model.fit(
-        prep.frame,
+        frame,
         prep.columns,
-        prep.context,
+        context,
         rng=np.random.default_rng(table_seed(seed, plan.key)),
         reporter=reporter,
         table=plan.name,
+        **extra,
     )
     reporter.event("fit_end", table=plan.name, seconds=time.perf_counter() - start)
     return table_model

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..privacy.holdout import holdout_mask
+from ..privacy.settings import PRIVACY_KEY, PUBLIC, PrivacySettings, is_public
 from ..schema import Column, ColumnType, ForeignKey, LogicalType, SchemaGraph, Table
 from .discovery import as_numbers, table_rules
 from .enforcement import learned_ratios
@@ -46,6 +48,7 @@ class Prepared:
     frame: pd.DataFrame  # learned columns: model columns (ratios in place), then derived
     columns: list[Column]  # one Column (with type) per learned column
     context: np.ndarray | None  # features of each row's primary parent
+    holdout: np.ndarray | None = None  # rows no model trains on (privacy metrics)
 
 
 def locate(
@@ -62,8 +65,12 @@ def locate(
 
 
 def prepare(
-    graph: SchemaGraph, frames: Mapping[str, pd.DataFrame], seed: int = 0
+    graph: SchemaGraph,
+    frames: Mapping[str, pd.DataFrame],
+    seed: int = 0,
+    privacy: PrivacySettings | None = None,
 ) -> dict[str, Prepared]:
+    privacy = privacy or PrivacySettings()
     plans = {key: _base_plan(graph, graph.table(key), frames) for key in graph.order}
     derived: dict[str, dict[str, pd.Series]] = {key: {} for key in graph.order}
     _add_counts(plans, frames, derived)
@@ -86,9 +93,10 @@ def prepare(
         learned = _with_ratios(plan, learned)
         for name, values in extra.items():
             learned[name] = values.reset_index(drop=True)
-        columns = [_learned_column(plan, table.column(c)) for c in plan.model_columns]
+        columns = [_learned_column(plan, table, table.column(c)) for c in plan.model_columns]
         columns += [_derived_column(name, values) for name, values in extra.items()]
-        prepared[key] = Prepared(plan, learned, columns, context)
+        holdout = holdout_mask(frame, seed, privacy)
+        prepared[key] = Prepared(plan, learned, columns, context, holdout)
     return prepared
 
 
@@ -257,10 +265,12 @@ def _with_ratios(plan: TablePlan, learned: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _learned_column(plan: TablePlan, column: Column) -> Column:
+def _learned_column(plan: TablePlan, table: Table, column: Column) -> Column:
     """The column as the model learns it: a ratio target is a plain float (no facts of
-    the target's values apply to the ratio)."""
+    the target's values apply to the ratio); a public table's columns are public."""
     if column.name not in plan.ratio_targets:
+        if is_public(table.meta) and not is_public(column.meta):
+            return replace(column, meta={**column.meta, PRIVACY_KEY: PUBLIC})
         return column
     nullable = column.type.nullable if column.type else True
     return Column(
@@ -282,7 +292,9 @@ def _gaps(rules, frame: pd.DataFrame, types: Mapping[str, ColumnType]) -> dict[s
 
 def _derived_column(name: str, values: pd.Series) -> Column:
     # cluster labels are categories, counts and depths are numbers, gaps are seconds
+    # numbers the relational layer made, not real values: no rare-value protection
     meta = {"synthohive_kind": "discrete"} if name.startswith(CLUSTER_PREFIX) else {}
+    meta[PRIVACY_KEY] = PUBLIC
     kind = _RATIO_TYPE if name.startswith(GAP_PREFIX) else _COUNT_TYPE
     return Column(name, not_null=not values.isna().any(), type=kind, meta=meta)
 

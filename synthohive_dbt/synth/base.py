@@ -35,6 +35,8 @@ class ModelOptions:
     batch_size: int | None = None
     device: str = "cpu"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # privacy: values seen in fewer real rows are never stored (``columns.fit_codecs``)
+    min_category_rows: int = 5
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> ModelOptions:
         """Apply per-table overrides (``epochs``, ``batch_size`` and model extras)."""
@@ -47,6 +49,9 @@ class TableModel(abc.ABC):
     """fit on a table (with optional parent context), sample n rows, save, load."""
 
     name: ClassVar[str]
+    #: True when ``fit`` takes ``holdout=``: a boolean mask of rows it must not train on
+    #: (it may validate on them); other models are given the training rows only
+    accepts_holdout: ClassVar[bool] = False
 
     def __init__(self, options: ModelOptions | None = None):
         self.options = options or ModelOptions()

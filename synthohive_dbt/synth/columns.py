@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..schema import Column, LogicalType
+from .shapes import Shapes, learn_shapes
 
 CONTINUOUS = "continuous"
 DISCRETE = "discrete"
@@ -36,10 +37,15 @@ MAX_INTEGER_CATEGORIES = 20
 #: categories too (prices, amounts in cents that are sums of a few prices): a mixture of
 #: Gaussians spreads such lumpy values and loses their exact distribution
 MAX_LUMPY_CATEGORIES, MIN_ROWS_PER_LUMP = 100, 20
-#: a discrete column keeps its most frequent values up to this many categories; rarer values
+#: a discrete column keeps its most frequent values up to this many categories; the rest
 #: fall into one "other" category that decodes to a value drawn from ``other_values``
 MAX_CATEGORIES = 500
 MAX_OTHER_VALUES = 2000
+#: privacy: a value seen in fewer real rows than this is never stored nor decoded; it falls
+#: into "other", which decodes it to a new value (text: a string of the rare values' shapes;
+#: numbers: a number within the protected range). A continuous column's range is clipped
+#: to its k-th smallest and largest values. ``synthohive_privacy: public`` opts a column out.
+DEFAULT_MIN_ROWS = 5
 _EPOCH_DAY_SECONDS = 86_400.0
 
 
@@ -59,7 +65,11 @@ class ColumnCodec:
     categories: tuple[Any, ...] = ()
     frequencies: tuple[float, ...] = ()
     other_index: int | None = None  # index of the "other" bucket within categories
-    other_values: tuple[Any, ...] = field(default=())
+    other_values: tuple[Any, ...] = field(default=())  # each seen in >= k real rows
+    other_frequencies: tuple[float, ...] = ()  # weights of other_values (empty: uniform)
+    rare_share: float = 0.0  # share of the "other" rows that were rare real values
+    shapes: dict[str, Any] | None = None  # text: Shapes JSON of the rare values
+    rare_range: tuple[float, float] | None = None  # numbers: where rare values decode
 
     @property
     def n_categories(self) -> int:
@@ -110,11 +120,9 @@ class ColumnCodec:
         cats = np.empty(len(self.categories), dtype=object)
         cats[:] = list(self.categories)
         picked = cats[np.clip(codes, 0, max(len(cats) - 1, 0))] if len(cats) else codes
-        if self.other_index is not None and self.other_values:
-            other = codes == self.other_index
-            pool = np.empty(len(self.other_values), dtype=object)
-            pool[:] = list(self.other_values)
-            picked[other] = pool[rng.integers(0, len(pool), size=int(other.sum()))]
+        if self.other_index is not None:
+            other = np.flatnonzero(codes == self.other_index)
+            picked[other] = self._other(len(other), rng)
         series = pd.Series(picked, name=self.name, dtype=object)
         series[null] = None
         return _restore_dtype(series, self)
@@ -124,12 +132,51 @@ class ColumnCodec:
         gathered from them (no per-row object conversion); -1 gathers a null."""
         pool = list(self.categories)
         codes = np.clip(codes, -1, len(pool) - 1)
-        if self.other_index is not None and self.other_values:
+        if self.other_index is not None:
             other = np.flatnonzero(codes == self.other_index)
-            codes[other] = len(pool) + rng.integers(0, len(self.other_values), size=len(other))
-            pool += list(self.other_values)
+            codes[other] = len(pool) + np.arange(len(other))
+            pool += list(self._other(len(other), rng))
         typed = pd.array(pool, dtype=self.dtype)
         return pd.Series(typed.take(codes, allow_fill=True), name=self.name)
+
+    def _other(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Values for ``n`` rows of the "other" category: frequent values beyond the
+        category cap by their weights, and for the rare share new values (never a real
+        rare value): strings of the rare values' shapes, numbers within the protected
+        range, else the most frequent categories."""
+        out = np.empty(n, dtype=object)
+        if n == 0:
+            return out
+        rare = rng.random(n) < self.rare_share if self.other_values else np.ones(n, bool)
+        common = np.flatnonzero(~rare)
+        if len(common):
+            weights = np.asarray(self.other_frequencies or [1.0] * len(self.other_values))
+            pool = np.empty(len(self.other_values), dtype=object)
+            pool[:] = list(self.other_values)
+            out[common] = pool[rng.choice(len(pool), size=len(common), p=weights / weights.sum())]
+        rows = np.flatnonzero(rare)
+        if len(rows):
+            out[rows] = self._new_values(len(rows), rng)
+        return out
+
+    def _new_values(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        if self.shapes is not None:
+            return Shapes.from_json(self.shapes).sample(n, rng)
+        if self.rare_range is not None:
+            lo, hi = self.rare_range
+            values = rng.uniform(lo, hi, size=n)
+            if self.integral:
+                values = np.round(values)
+            elif self.decimals is not None:
+                values = np.round(values, self.decimals)
+            return values.astype(object)
+        kept = [i for i in range(len(self.categories)) if i != self.other_index]
+        if not kept:
+            return np.full(n, None, dtype=object)
+        weights = np.asarray([self.frequencies[i] for i in kept])
+        pool = np.empty(len(kept), dtype=object)
+        pool[:] = [self.categories[i] for i in kept]
+        return pool[rng.choice(len(kept), size=n, p=weights / weights.sum())]
 
     def _decode_continuous(self, values: np.ndarray) -> pd.Series:
         null = np.isnan(values)
@@ -160,20 +207,27 @@ class ColumnCodec:
     # -- persistence --------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("categories", "frequencies", "other_values"):
+        for key in ("categories", "frequencies", "other_values", "other_frequencies"):
             data[key] = [_json_safe(v) for v in data[key]]
+        if self.rare_range is not None:
+            data["rare_range"] = list(self.rare_range)
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ColumnCodec:
         data = dict(data)
-        for key in ("categories", "frequencies", "other_values"):
+        for key in ("categories", "frequencies", "other_values", "other_frequencies"):
             data[key] = tuple(data.get(key, ()))
+        if data.get("rare_range") is not None:
+            data["rare_range"] = tuple(float(x) for x in data["rare_range"])
         return cls(**data)
 
 
-def fit_codecs(frame: pd.DataFrame, columns: Sequence[Column]) -> list[ColumnCodec]:
-    """Fit one codec per column of ``columns`` (which must carry their warehouse type).
+def fit_codecs(
+    frame: pd.DataFrame, columns: Sequence[Column], min_rows: int = DEFAULT_MIN_ROWS
+) -> list[ColumnCodec]:
+    """Fit one codec per column of ``columns`` (which must carry their warehouse type),
+    keeping no value seen in fewer than ``min_rows`` rows (see DEFAULT_MIN_ROWS).
 
     Raises DataError listing every column that cannot be modelled.
     """
@@ -181,7 +235,7 @@ def fit_codecs(frame: pd.DataFrame, columns: Sequence[Column]) -> list[ColumnCod
     codecs: list[ColumnCodec] = []
     for column in columns:
         try:
-            codecs.append(fit_codec(frame[column.name], column))
+            codecs.append(fit_codec(frame[column.name], column, min_rows))
         except DataError as exc:
             problems.append(str(exc))
     if problems:
@@ -189,7 +243,14 @@ def fit_codecs(frame: pd.DataFrame, columns: Sequence[Column]) -> list[ColumnCod
     return codecs
 
 
-def fit_codec(series: pd.Series, column: Column) -> ColumnCodec:
+def is_public(column: Column) -> bool:
+    """``config.meta: synthohive_privacy: public``: its values may be kept as they are."""
+    return str(column.meta.get("synthohive_privacy", "")).lower() == "public"
+
+
+def fit_codec(series: pd.Series, column: Column, min_rows: int = DEFAULT_MIN_ROWS) -> ColumnCodec:
+    if is_public(column):
+        min_rows = 1
     logical = column.type.logical if column.type else _guess_logical(series)
     name = str(column.name)
     dtype = str(series.dtype)
@@ -204,18 +265,18 @@ def fit_codec(series: pd.Series, column: Column) -> ColumnCodec:
     if logical is LogicalType.UNSUPPORTED:
         raise DataError(f"column {name!r} has an unsupported type; skip it with synthohive_ignore")
     if _is_discrete(series, column, logical):
-        return _fit_discrete(series, column, base)
+        return _fit_discrete(series, column, base, min_rows)
     values = _to_numeric(series, logical.value)
     finite = values[~np.isnan(values)]
     if not np.isfinite(finite).all():
         raise DataError(
             f"column {name!r} holds infinite values; replace them with NULL or finite bounds"
         )
-    lo, hi = float(finite.min()), float(finite.max())
-    if column.accepted_range is not None:
+    lo, hi = protected_range(finite, min_rows)
+    if column.accepted_range is not None:  # declared bounds are public: they decide
         rlo, rhi = column.accepted_range
-        lo = max(lo, rlo) if rlo is not None else lo
-        hi = min(hi, rhi) if rhi is not None else hi
+        lo = max(float(finite.min()), rlo) if rlo is not None else lo
+        hi = min(float(finite.max()), rhi) if rhi is not None else hi
     integral = logical is LogicalType.INTEGER or logical is LogicalType.DATE
     tz = str(series.dt.tz) if logical is LogicalType.TIMESTAMPTZ and hasattr(series, "dt") else None
     decimals = _decimals(column) if logical is LogicalType.NUMERIC else None
@@ -232,6 +293,17 @@ def fit_codec(series: pd.Series, column: Column) -> ColumnCodec:
     )
 
 
+def protected_range(values: np.ndarray, min_rows: int) -> tuple[float, float]:
+    """(k-th smallest, k-th largest) of ``values``: no single real row's extreme value
+    bounds the column; tables with fewer than 2k values take the two middle values."""
+    ordered = np.sort(values)
+    n = len(ordered)
+    k = max(int(min_rows), 1)
+    lo_i = min(k - 1, (n - 1) // 2)
+    hi_i = max(n - k, n // 2)
+    return float(ordered[lo_i]), float(ordered[hi_i])
+
+
 def _time_step(seconds: np.ndarray) -> float | None:
     """The coarsest of day/minute/second that every observed timestamp is a multiple of."""
     for step in (86_400.0, 60.0, 1.0):
@@ -240,9 +312,14 @@ def _time_step(seconds: np.ndarray) -> float | None:
     return None
 
 
-def _fit_discrete(series: pd.Series, column: Column, base: dict[str, Any]) -> ColumnCodec:
+def _fit_discrete(
+    series: pd.Series, column: Column, base: dict[str, Any], min_rows: int
+) -> ColumnCodec:
     keys = _category_keys(series.dropna())
     counts = keys.value_counts(sort=True)
+    logical = LogicalType(base["logical"])
+    if column.accepted_values is not None or logical is LogicalType.BOOLEAN:
+        min_rows = 1  # declared values are public; true/false identify no one
     if column.accepted_values is not None:
         allowed = {_json_safe(v) for v in column.accepted_values} | {
             str(v) for v in column.accepted_values
@@ -257,26 +334,65 @@ def _fit_discrete(series: pd.Series, column: Column, base: dict[str, Any]) -> Co
             )
     # deterministic order: by frequency, then by value text
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-    kept = ordered[:MAX_CATEGORIES]
-    rest = ordered[MAX_CATEGORIES:]
+    frequent = [kv for kv in ordered if kv[1] >= min_rows]
+    rare = [kv for kv in ordered if kv[1] < min_rows]
+    kept = frequent[:MAX_CATEGORIES]
+    beyond = frequent[MAX_CATEGORIES:][:MAX_OTHER_VALUES]
     categories = [_json_safe(k) for k, _ in kept]
     freqs = [float(c) for _, c in kept]
-    other_index = None
-    other_values: list[Any] = []
-    if rest:
-        other_index = len(categories)
-        categories.append("__synthohive_other__")
-        freqs.append(float(sum(c for _, c in rest)))
-        other_values = [_json_safe(k) for k, _ in rest[:MAX_OTHER_VALUES]]
+    if not beyond and not rare:
+        total = sum(freqs) or 1.0
+        return ColumnCodec(
+            kind=DISCRETE,
+            categories=tuple(categories),
+            frequencies=tuple(f / total for f in freqs),
+            **base,
+        )
+    other_rows = float(sum(c for _, c in frequent[MAX_CATEGORIES:]) + sum(c for _, c in rare))
+    categories.append("__synthohive_other__")
+    freqs.append(other_rows)
     total = sum(freqs) or 1.0
+    rare_rows = float(sum(c for _, c in rare))
     return ColumnCodec(
         kind=DISCRETE,
         categories=tuple(categories),
         frequencies=tuple(f / total for f in freqs),
-        other_index=other_index,
-        other_values=tuple(other_values),
+        other_index=len(categories) - 1,
+        other_values=tuple(_json_safe(k) for k, _ in beyond),
+        other_frequencies=tuple(float(c) for _, c in beyond),
+        rare_share=rare_rows / other_rows if other_rows else 0.0,
         **base,
+        **_rare_decoding(rare, frequent, logical, min_rows),
     )
+
+
+def _rare_decoding(
+    rare: list[tuple[Any, int]], frequent: list[tuple[Any, int]], logical: LogicalType, k: int
+) -> dict[str, Any]:
+    """How rare values decode: text by their shapes, numbers within the protected range
+    of the column, anything else (dates) as the frequent values."""
+    if not rare:
+        return {}
+    if logical is LogicalType.TEXT:
+        values = [v for v, _ in rare]
+        return {"shapes": learn_shapes(values, [c for _, c in rare], k).to_json()}
+    if logical in (LogicalType.INTEGER, LogicalType.NUMERIC, LogicalType.FLOAT):
+        every = rare + frequent
+        values = np.repeat(
+            np.array([float(v) for v, _ in every]), np.array([c for _, c in every], dtype=int)
+        )
+        out: dict[str, Any] = {"rare_range": protected_range(values[~np.isnan(values)], k)}
+        if logical is LogicalType.INTEGER or all(float(v).is_integer() for v, _ in every):
+            out["integral"] = True
+        else:  # as many decimals as the values show (cents stay cents)
+            out["decimals"] = max(_shown_decimals(v) for v, _ in every)
+        return out
+    return {}
+
+
+def _shown_decimals(value: Any) -> int:
+    text = repr(float(value))
+    return min(len(text.split(".")[1]), 6) if "." in text and "e" not in text else 6
 
 
 def _is_discrete(series: pd.Series, column: Column, logical: LogicalType) -> bool:

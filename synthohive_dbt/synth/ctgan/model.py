@@ -48,6 +48,7 @@ class CTGANModel(TableModel):
     """Conditional tabular GAN (Xu et al. 2019) with mode-specific normalisation."""
 
     name = "ctgan"
+    accepts_holdout = True
 
     def __init__(self, options: ModelOptions | None = None):
         super().__init__(options)
@@ -71,7 +72,10 @@ class CTGANModel(TableModel):
         rng: np.random.Generator,
         reporter: Reporter = SILENT,
         table: str = "",
+        holdout: np.ndarray | None = None,
     ) -> None:
+        """``holdout``: rows never trained on, the validation rows of the checkpoints
+        (without it, a seeded share of the rows is held out here)."""
         device = resolve_device(self.config.device)
         columns = list(columns)
         _check_frame(frame, columns, table)
@@ -80,8 +84,10 @@ class CTGANModel(TableModel):
             ctx = None  # a zero-width context carries nothing
         values = self._fit_transformer(frame, columns, rng)
         transformer, c = self._transformer, self.config
+        held = holdout is not None and bool(np.any(holdout))
         if c.batch_size is None:  # auto: from the number of training rows
-            n_train = len(frame) - holdout_size(len(frame), c.validation_rows)
+            n_hold = int(np.sum(holdout)) if held else holdout_size(len(frame), c.validation_rows)
+            n_train = len(frame) - n_hold
             c = replace(c, batch_size=auto_batch_size(n_train, c.pac))
         self.device, self._context_dim = device, 0 if ctx is None else ctx.shape[1]
         reporter.event(
@@ -95,7 +101,10 @@ class CTGANModel(TableModel):
         if not transformer.trainable:  # every column constant or passed through
             reporter.event("fit_done", table=table, seconds=0.0, **self.training)
             return
-        train_idx, hold_idx = _split(len(frame), c.validation_rows, rng)
+        if held:
+            train_idx, hold_idx = np.flatnonzero(~holdout), np.flatnonzero(holdout)
+        else:
+            train_idx, hold_idx = _split(len(frame), c.validation_rows, rng)
         rows = transformer.transform([v[train_idx] for v in values], rng)
         g = _torch_generator(rng, device)
         trainer = Trainer(c, transformer, rows, None if ctx is None else ctx[train_idx], device, g)
@@ -117,7 +126,7 @@ class CTGANModel(TableModel):
         self, frame: pd.DataFrame, columns: list[Column], rng: np.random.Generator
     ) -> list[np.ndarray]:
         """Fit codecs and the data transformer; return the codec values of every column."""
-        codecs = fit_codecs(frame, columns)
+        codecs = fit_codecs(frame, columns, self.options.min_category_rows)
         values = [codec.encode(frame[col.name]) for codec, col in zip(codecs, columns, strict=True)]
         c = self.config
         self._codecs = codecs

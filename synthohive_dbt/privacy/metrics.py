@@ -1,0 +1,317 @@
+"""Privacy metrics of a synthetic table against a holdout of real rows no model trained on.
+
+The question is whether the synthetic rows sit closer to the rows the model saw (training)
+than to real rows it never saw (holdout). If the model only learned the distribution, both
+real sets are alike from the synthetic rows' point of view.
+
+- Rows: both real sets are sampled to the same size, ``min(training, holdout, max_rows)``
+  (``max_rows`` = 10,000 by default), so a model that did not memorise is closer to the
+  training side for half of the synthetic rows (the ideal DCR share is 0.5). Synthetic rows
+  are sampled to at most ``max_rows``. Sampling is seeded by the caller's generator.
+- Columns: those common to the three frames (the caller removes keys). Numeric, date and
+  timestamp columns are quantile-normalised to [0, 1] with the empirical CDF (mid-ranks) of
+  the real rows; a null becomes 0.5 plus a null indicator (1). Discrete columns (text, bool,
+  categorical, or named in ``discrete``) are one-hot encoded over the real rows'
+  ``MAX_CATEGORIES`` most frequent values, the rest share an "other" slot and null has its
+  own; each slot is 1/sqrt(2), so a mismatch costs a squared distance of 1: what a
+  full-range numeric difference costs.
+- Distances: euclidean nearest neighbours (brute force), recomputed exactly for the
+  neighbours found so that ties are ties; distances within ``TIE_TOLERANCE`` are equal.
+- DCR share: synthetic rows closer to a training row than to a holdout row, ties count half.
+- NNDR: nearest over second-nearest training distance; 1 when both are 0 (a row copied
+  from two identical training rows singles out neither), 0 when only the nearest is 0.
+- Exact matches: on the raw values (rows hashed, nulls equal, numbers compared as floats,
+  timestamps in UTC), never through distances.
+- Gate: fails when the DCR share exceeds 0.5 + margin or the exact-match rate against
+  training exceeds the one against holdout by more than the margin; margin = 1.96 *
+  sqrt(0.25 / synthetic rows), the binomial 95% half-width at p = 0.5 (the widest).
+  With fewer than ``MIN_REFERENCE_ROWS`` (20) training or holdout rows the table is not
+  judged: it passes, with a ``note`` saying why.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.neighbors import NearestNeighbors
+
+FORMAT_VERSION = 1
+MIN_REFERENCE_ROWS = 20
+MAX_CATEGORIES = 256
+NULL_POSITION = 0.5
+ONE_HOT_SCALE = 1.0 / math.sqrt(2.0)
+TIE_TOLERANCE = 1e-9
+Z_95 = 1.96
+_DISTANCE_CHUNK = 1024  # rows per exact-distance block: bounds memory for wide one-hots
+_NUMERIC_OBJECTS = {"integer", "floating", "mixed-integer-float", "decimal"}
+_DATETIME_OBJECTS = {"date", "datetime", "datetime64"}
+
+
+@dataclass(frozen=True)
+class TablePrivacy:
+    """Privacy metrics of one synthetic table; the metrics are NaN when not computable."""
+
+    table: str
+    rows: dict
+    columns: tuple[str, ...]
+    exact_match_training: float
+    exact_match_holdout: float
+    dcr_share: float
+    nndr_median: float
+    margin: float
+    passed: bool
+    reasons: tuple[str, ...]
+    note: str | None = None
+
+    def to_json(self) -> dict:
+        """A JSON-ready dict: tuples become lists, NaN becomes None."""
+        out = asdict(self)
+        out["rows"] = dict(self.rows)
+        out["columns"] = list(self.columns)
+        out["reasons"] = list(self.reasons)
+        for key, value in out.items():
+            if isinstance(value, float) and math.isnan(value):
+                out[key] = None
+        return out
+
+
+def table_privacy(
+    table: str,
+    training: pd.DataFrame,
+    holdout: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    *,
+    rng: np.random.Generator,
+    max_rows: int = 10_000,
+    discrete: Sequence[str] | None = None,
+) -> TablePrivacy:
+    """Compare ``synthetic`` with ``training`` and ``holdout`` (see the module docstring).
+
+    ``discrete`` names columns to treat as categories whatever their dtype; names that are
+    not compared (keys, absent columns) are ignored.
+    """
+    if max_rows < 1:
+        raise ValueError(f"max_rows must be at least 1, got {max_rows}")
+    columns = tuple(c for c in training.columns if c in holdout.columns and c in synthetic.columns)
+    n_ref = min(len(training), len(holdout), max_rows)
+    n_syn = min(len(synthetic), max_rows)
+    frames = [
+        _sample(training[list(columns)], n_ref, rng),
+        _sample(holdout[list(columns)], n_ref, rng),
+        _sample(synthetic[list(columns)], n_syn, rng),
+    ]
+    rows = {"training": n_ref, "holdout": n_ref, "synthetic": n_syn}
+    margin = Z_95 * math.sqrt(0.25 / n_syn) if n_syn else math.nan
+    note = _not_judged(columns, len(training), len(holdout), n_syn)
+    if not columns or n_ref < 2 or n_syn == 0:
+        nan = math.nan
+        return TablePrivacy(table, rows, columns, nan, nan, nan, nan, margin, True, (), note)
+
+    stacked = pd.concat(frames, ignore_index=True)
+    forced = set(discrete or ())
+    hashes, features = _encode(stacked, n_real=2 * n_ref, forced=forced)
+    bounds = (n_ref, 2 * n_ref)
+    h_train, h_hold, h_syn = np.split(hashes, bounds)
+    x_train, x_hold, x_syn = np.split(features, bounds)
+
+    exact_training = float(np.isin(h_syn, h_train).mean())
+    exact_holdout = float(np.isin(h_syn, h_hold).mean())
+    to_train = _nearest(x_train, x_syn, k=2)
+    to_hold = _nearest(x_hold, x_syn, k=1)[:, 0]
+    dcr = _dcr_share(to_train[:, 0], to_hold)
+    nndr = _nndr_median(to_train)
+
+    reasons = () if note else _gate(dcr, exact_training, exact_holdout, margin)
+    return TablePrivacy(
+        table, rows, columns, exact_training, exact_holdout, dcr, nndr, margin,
+        passed=not reasons, reasons=reasons, note=note,
+    )  # fmt: skip
+
+
+def write_report(path: Path, results: Sequence[TablePrivacy]) -> None:
+    """Write ``{"format_version": 1, "tables": {name: metrics}}`` to ``path`` atomically:
+    a temporary file beside it, then ``os.replace``, so readers never see half a report."""
+    path = Path(path)
+    tables: dict[str, dict] = {}
+    for result in results:
+        if result.table in tables:
+            raise ValueError(f"table {result.table!r} appears twice in the privacy report")
+        tables[result.table] = result.to_json()
+    document = {"format_version": FORMAT_VERSION, "tables": tables}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=2, allow_nan=False)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# -- sampling and judgement -----------------------------------------------------------------
+def _sample(frame: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    if n >= len(frame):
+        return frame
+    return frame.iloc[np.sort(rng.choice(len(frame), size=n, replace=False))]
+
+
+def _not_judged(
+    columns: tuple[str, ...], n_training: int, n_holdout: int, n_syn: int
+) -> str | None:
+    """Why the gate cannot judge this table, or None when it can."""
+    if not columns:
+        return "no columns in common to compare"
+    if n_holdout < MIN_REFERENCE_ROWS:
+        return "too few holdout rows to judge"
+    if n_training < MIN_REFERENCE_ROWS:
+        return "too few training rows to judge"
+    if n_syn == 0:
+        return "no synthetic rows to judge"
+    return None
+
+
+def _gate(
+    dcr: float, exact_training: float, exact_holdout: float, margin: float
+) -> tuple[str, ...]:
+    reasons = []
+    if dcr > 0.5 + margin:
+        reasons.append(
+            f"{dcr:.1%} of synthetic rows are closer to a training row than to a holdout "
+            f"row; at most {0.5 + margin:.1%} is expected from a model that did not "
+            "memorise its training rows (ideal 50%)"
+        )
+    if exact_training > exact_holdout + margin:
+        reasons.append(
+            f"{exact_training:.1%} of synthetic rows copy a training row exactly against "
+            f"{exact_holdout:.1%} that copy a holdout row (allowed difference {margin:.1%})"
+        )
+    return tuple(reasons)
+
+
+def _dcr_share(to_train: np.ndarray, to_hold: np.ndarray) -> float:
+    tie = np.abs(to_train - to_hold) <= TIE_TOLERANCE
+    closer = (to_train < to_hold) & ~tie
+    return float(closer.mean() + 0.5 * tie.mean())
+
+
+def _nndr_median(dist: np.ndarray) -> float:
+    nearest, second = dist[:, 0], dist[:, 1]
+    ratio = np.ones_like(nearest)
+    np.divide(nearest, second, out=ratio, where=second > TIE_TOLERANCE)
+    return float(np.median(ratio))
+
+
+def _nearest(reference: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
+    """Sorted exact distances from each query row to its k nearest reference rows.
+
+    The search uses the fast ||x||^2 + ||y||^2 - 2xy form, whose rounding turns equal
+    distances into near-equal ones; recomputing the found neighbours' distances directly
+    keeps identical rows at exactly 0 and ties within TIE_TOLERANCE.
+    """
+    search = NearestNeighbors(n_neighbors=k, algorithm="brute", metric="euclidean", n_jobs=1)
+    index = search.fit(reference).kneighbors(query, return_distance=False)
+    dist = np.empty(index.shape)
+    for start in range(0, len(query), _DISTANCE_CHUNK):
+        stop = start + _DISTANCE_CHUNK
+        diff = query[start:stop, None, :] - reference[index[start:stop]]
+        dist[start:stop] = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    return np.sort(dist, axis=1)
+
+
+# -- encoding -------------------------------------------------------------------------------
+def _encode(stacked: pd.DataFrame, n_real: int, forced: set) -> tuple[np.ndarray, np.ndarray]:
+    """Row hashes of the raw values and the distance features of ``stacked`` (training,
+    holdout and synthetic rows, in that order; the first ``n_real`` rows are real)."""
+    raw: dict[str, np.ndarray] = {}
+    blocks = []
+    for i, name in enumerate(stacked.columns):
+        series = stacked.iloc[:, i]
+        kind = "discrete" if name in forced else _kind(series.iloc[:n_real])
+        values, null = _canonical(series, kind)
+        raw[f"v{i}"], raw[f"n{i}"] = values, null
+        if kind == "discrete":
+            blocks.append(_one_hot(values, null, n_real))
+        else:
+            blocks.append(_quantiles(values, null, n_real))
+    hashes = pd.util.hash_pandas_object(pd.DataFrame(raw), index=False).to_numpy()
+    return hashes, np.hstack(blocks)
+
+
+def _kind(real: pd.Series) -> str:
+    """'numeric', 'datetime' or 'discrete', from the real rows' dtype (or, for object
+    columns, the values they hold: dates and Decimals arrive as Python objects)."""
+    dtype = real.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "discrete"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        return "numeric"
+    if pd.api.types.is_object_dtype(dtype):
+        inferred = pd.api.types.infer_dtype(real, skipna=True)
+        if inferred in _DATETIME_OBJECTS:
+            return "datetime"
+        if inferred in _NUMERIC_OBJECTS:
+            return "numeric"
+    return "discrete"
+
+
+def _canonical(series: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """(values, null): one representation per kind, so that equal values are equal across
+    frames whatever their dtype (1 and 1.0, naive and UTC timestamps); nulls hold a fixed
+    value so that two nulls are equal."""
+    if kind == "numeric":
+        if pd.api.types.is_timedelta64_dtype(series.dtype):
+            series = series.dt.total_seconds()
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        null = np.isnan(values)
+        return np.where(null, 0.0, values + 0.0), null  # + 0.0 turns -0.0 into 0.0
+    if kind == "datetime":
+        stamps = pd.to_datetime(series, errors="coerce", utc=True)
+        null = stamps.isna().to_numpy()
+        values = stamps.dt.tz_localize(None).dt.as_unit("us").to_numpy().view("int64")
+        return np.where(null, 0, values), null
+    null = series.isna().to_numpy()
+    values = series.astype(object).to_numpy().astype(str)
+    return np.where(null, "", values).astype(object), null
+
+
+def _quantiles(values: np.ndarray, null: np.ndarray, n_real: int) -> np.ndarray:
+    """Mid-rank empirical CDF of the real non-null values, a null position and, when the
+    column has nulls, a null indicator."""
+    real = np.sort(values[:n_real][~null[:n_real]])
+    if len(real):
+        left = np.searchsorted(real, values, side="left")
+        right = np.searchsorted(real, values, side="right")
+        position = (left + right) / (2.0 * len(real))
+    else:
+        position = np.full(len(values), NULL_POSITION)
+    position[null] = NULL_POSITION
+    if null.any():
+        return np.column_stack([position, null.astype(float)])
+    return position[:, None]
+
+
+def _one_hot(values: np.ndarray, null: np.ndarray, n_real: int) -> np.ndarray:
+    """One-hot over the real rows' most frequent values, 'other' and null; unused slots
+    are dropped (they add nothing to any distance)."""
+    real = pd.Series(values[:n_real][~null[:n_real]])
+    top = real.value_counts(sort=True).index[:MAX_CATEGORIES]
+    codes = pd.Index(top).get_indexer(values)
+    codes[codes < 0] = len(top)  # other
+    codes[null] = len(top) + 1
+    used, compact = np.unique(codes, return_inverse=True)
+    out = np.zeros((len(values), len(used)))
+    out[np.arange(len(values)), compact] = ONE_HOT_SCALE
+    return out

@@ -7,11 +7,13 @@ the one-hot caps at its 256 most frequent values; a 5-value text column; a bool;
 column with nulls). Two synthetic tables:
 
 - ``fresh``: a new draw from the same generator (should pass; DCR share near 0.5);
-- ``leaky``: the same with 10% of its rows copied from training (should fail).
+- ``leaky``: the same with 10% of its rows copied from training (should fail, on the
+  exact-match test: the copies are unique real rows that are all training rows).
 
-Each call is timed end to end (sampling to ``max_rows``, encoding, neighbour search) with
-the default ``max_rows`` (10,000) and a fixed seed; the figure is the median of
-``--repeats`` calls.
+Each call is timed end to end (sampling, encoding, row hashes of all real rows and up to
+200,000 synthetic rows, neighbour search on ``max_rows`` samples) with the defaults and a
+fixed seed; the figure is the median of ``--repeats`` calls. ``verdicts`` says per scenario
+whether the table passed and whether that is the expected verdict.
 
     .venv/bin/python benchmarks/bench_privacy_metrics.py --repeats 3
 
@@ -99,6 +101,14 @@ def main() -> None:
     for name, synthetic in (("fresh", fresh), ("leaky", leaky)):
         median, raw, metrics = time_call(training, holdout, synthetic, args.repeats)
         out["scenarios"][name] = {"seconds": round(median, 3), "seconds_raw": raw, **metrics}
+    expected = {"fresh": True, "leaky": False}
+    out["verdicts"] = {
+        name: {
+            "passed": out["scenarios"][name]["passed"],
+            "as_expected": out["scenarios"][name]["passed"] == should_pass,
+        }
+        for name, should_pass in expected.items()
+    }
     print(json.dumps(out, indent=2))
 
 

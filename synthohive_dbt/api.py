@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .emit import check_package, check_writable, write_sources_yaml, yaml_target
 from .emit.exports import export_python_models, export_seeds, fidelity_config
+from .emit.thresholds import synthohive_vars
 from .environment import placements, write_environment
 from .errors import EmitError, SelectionError
 from .lineage import models_downstream_of
@@ -178,6 +179,7 @@ def fit(
                 seed=seed,
                 reporter=reporter,
                 previous=None if full_refresh else saved,
+                synthohive_vars=synthohive_vars(project.config),
             )
         warnings += checked.warnings
     relational = merge(refit, fitted, saved)

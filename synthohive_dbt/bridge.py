@@ -144,6 +144,7 @@ def synthesize(adapter: Any, args: OperationArgs) -> dict[str, Any]:
     ``schema``, ``seconds`` and ``lines`` (what the macro logs).
     """
     from .api import fit_graph, write_synthetic
+    from .emit.thresholds import synthohive_vars
     from .manifest import build_graph
     from .relational import RelationalModel
     from .relational.engine import PLAN_JSON
@@ -167,7 +168,13 @@ def synthesize(adapter: Any, args: OperationArgs) -> dict[str, Any]:
         extra = {} if args.precision is None else {"precision": args.precision}
         options = ModelOptions(args.epochs, args.batch_size, args.device, extra)
         relational, graph, rows = fit_graph(
-            graph, wh, model=args.model, options=options, seed=args.seed, reporter=reporter
+            graph,
+            wh,
+            model=args.model,
+            options=options,
+            seed=args.seed,
+            reporter=reporter,
+            synthohive_vars=synthohive_vars(config),
         )
         relational.save(artifacts)
         lines += [f"synthohive: warning: {w}" for w in graph.warnings]

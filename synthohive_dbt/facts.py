@@ -45,6 +45,8 @@ class ColumnFacts:
     accepted_values: tuple[Any, ...] | None = None
     accepted_range: tuple[float | None, float | None] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    policy_tags: list[str] = field(default_factory=list)  # BigQuery
 
 
 @dataclass

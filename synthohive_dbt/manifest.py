@@ -225,6 +225,7 @@ class _GraphBuilder:
             primary_key=pk,
             unique_keys=unique_keys,
             meta=MappingProxyType(meta),
+            tags=tuple(str(t) for t in (getattr(node, "tags", None) or ())),
             source_name=source_name,
             expressions=tuple(condition for condition, _ in facts.expressions),
         )
@@ -337,6 +338,10 @@ def _new_facts(node: Any) -> TableFacts:
         column.declared_type = col.data_type
         column.meta.update(getattr(col, "meta", None) or {})
         column.meta.update(getattr(getattr(col, "config", None), "meta", None) or {})
+        tags = list(getattr(col, "tags", None) or [])
+        tags += list(getattr(getattr(col, "config", None), "tags", None) or [])
+        column.tags = list(dict.fromkeys(str(t) for t in tags))
+        column.policy_tags = [str(t) for t in getattr(col, "policy_tags", None) or []]
     return facts
 
 
@@ -363,4 +368,6 @@ def _column(facts: ColumnFacts) -> Column:
         accepted_values=facts.accepted_values,
         accepted_range=facts.accepted_range,
         meta=MappingProxyType(dict(facts.meta)),
+        tags=tuple(facts.tags),
+        policy_tags=tuple(facts.policy_tags),
     )

@@ -8,11 +8,22 @@ relational model (``fit_graph``); generate and stream synthetic tables into a sc
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
 
 import pandas as pd
 
-from .errors import DataError, SchemaValidationError, UnsafeWriteError, WarehouseError
+from .errors import (
+    DataError,
+    PrivacyError,
+    SchemaValidationError,
+    UnsafeWriteError,
+    WarehouseError,
+)
 from .inferred import infer_from_data
+from .privacy.check import check_graph
+from .privacy.settings import PrivacySettings
 from .progress import SILENT, Reporter
 from .relational import RelationalModel, fit_relational
 from .relational.engine import SavedArtifacts
@@ -40,16 +51,20 @@ def fit_graph(
     seed: int = 0,
     reporter: Reporter = SILENT,
     previous: SavedArtifacts | None = None,
+    synthohive_vars: Mapping[str, Any] | None = None,
 ) -> tuple[RelationalModel, SchemaGraph, dict[str, int]]:
     """Read, validate and fit every table of ``graph`` through an open warehouse.
 
     Tables whose fingerprint matches ``previous`` (saved artifacts) keep their saved model.
-    Returns the fitted model, the validated graph and the real row count per table name.
+    ``synthohive_vars`` (the project's ``synthohive`` var) holds the privacy settings;
+    every problem with them and with the privacy markings is raised at once, before
+    anything is read. Returns the fitted model, the validated graph and the real row
+    count per table name.
     """
     _check_identifiers(graph)
-    definitions = definition_fingerprints(
-        graph, model=model, options=options or ModelOptions(), seed=seed
-    )
+    privacy = check_privacy(graph, synthohive_vars)
+    options = replace(options or ModelOptions(), min_category_rows=privacy.min_category_rows)
+    definitions = definition_fingerprints(graph, model=model, options=options, seed=seed)
     reporter.event("stage", stage="read", tables=len(graph.tables))
     graph, _, frames = read_and_validate(graph, wh, read_rows=True, reporter=reporter)
     reporter.event("stage", stage="fit", tables=len(graph.tables))
@@ -62,9 +77,20 @@ def fit_graph(
         reporter=reporter,
         previous=previous,
         definitions=definitions,
+        privacy=privacy,
     )
     rows = {graph.table(k).name: len(frames[k]) for k in graph.order}
     return relational, graph, rows
+
+
+def check_privacy(graph: SchemaGraph, synthohive_vars: Mapping[str, Any] | None) -> PrivacySettings:
+    """The privacy settings; PrivacyError listing every problem with them and with the
+    tables' privacy markings (treatments, kinds, keys, hash keys, copied tables)."""
+    settings, problems = PrivacySettings.parse(synthohive_vars)
+    problems += check_graph(graph)
+    if problems:
+        raise PrivacyError("invalid privacy settings (nothing was read or written)", problems)
+    return settings
 
 
 def write_synthetic(

@@ -76,6 +76,8 @@ class Column:
     # set when the data shows identifiers that no key or FK declares (``inferred``): the
     # values are minted fresh, repeated as often as the real ones, never copied
     id_like: Origin | None = None
+    tags: tuple[str, ...] = ()  # dbt column tags (privacy markings: pii, sensitive)
+    policy_tags: tuple[str, ...] = ()  # BigQuery policy tags
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ class Table:
     unique_keys: tuple[tuple[str, ...], ...] = ()
     meta: Mapping[str, Any] = field(default_factory=lambda: _frozen(None))
     source_name: str | None = None  # for sources: the dbt source name
+    tags: tuple[str, ...] = ()  # dbt tags of the source table or node
     # boolean SQL conditions every row must meet, over this table's own column names, from
     # expression tests (dbt_utils.expression_is_true and look-alikes) declared on the table
     # or traced to it from the models that select from it; generation enforces them

@@ -130,7 +130,8 @@ class _Carrier:
     def columns(self, model: str, facts: TableFacts) -> None:
         for col in facts.columns.values():
             meta = {k: v for k, v in col.meta.items() if k.startswith(_META_PREFIX)}
-            if not (col.not_null or col.accepted_values or col.accepted_range or meta):
+            marked = _privacy_marks(col)
+            if not (col.not_null or col.accepted_values or col.accepted_range or meta or marked):
                 continue
             try:
                 key, (name,), _ = self.trace(model, (col.name,))
@@ -147,6 +148,7 @@ class _Carrier:
                 target.accepted_range = col.accepted_range
             for meta_key, value in meta.items():
                 target.meta.setdefault(meta_key, value)
+            _carry_privacy(col, target)
             self.touched.add(key)
 
     def _transformed(self, model: str, col: Any) -> bool:
@@ -159,6 +161,7 @@ class _Carrier:
         traced, factor = found
         target = self.targets[traced.node].column(traced.column)
         target.not_null = target.not_null or col.not_null
+        _carry_privacy(col, target)  # lower(email) is still an email
         carried = not (col.accepted_values or any(k.startswith(_META_PREFIX) for k in col.meta))
         if col.accepted_range is not None:
             if factor is None:
@@ -335,6 +338,31 @@ class _Carrier:
 
 class _NoTrace(Exception):
     """A fact does not trace to a selected table; the message says why."""
+
+
+#: meta keys and tags that mark personal data (privacy.detect reads them): a marking on a
+#: staging or mart model column holds for the source column it comes from
+_PRIVACY_META = ("pii", "contains_pii", "sensitive", "data_privacy", "masking_policy")
+_PRIVACY_TAGS = ("pii", "sensitive")
+
+
+def _privacy_marks(col: Any) -> bool:
+    return (
+        any(k in col.meta for k in _PRIVACY_META)
+        or bool(col.policy_tags)
+        or any(any(t in str(tag).lower() for t in _PRIVACY_TAGS) for tag in col.tags)
+    )
+
+
+def _carry_privacy(col: Any, target: Any) -> None:
+    for key in _PRIVACY_META:
+        if key in col.meta:
+            target.meta.setdefault(key, col.meta[key])
+    for key in ("synthohive_pii", "synthohive_pii_kind", "synthohive_privacy"):
+        if key in col.meta:
+            target.meta.setdefault(key, col.meta[key])
+    target.tags = list(dict.fromkeys([*target.tags, *col.tags]))
+    target.policy_tags = list(dict.fromkeys([*target.policy_tags, *col.policy_tags]))
 
 
 def _literal(value: float) -> Any:

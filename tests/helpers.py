@@ -43,13 +43,31 @@ def synthohive(project: Path, *args: str, target: str = "duckdb") -> int:
     )  # fmt: skip
 
 
-def jaffle_real():
-    """``integration_tests/jaffle_real/load_raw.py`` as a module (its raw-data maker, writers
-    and ``copy_project``); loaded by path since the project folder is no package."""
+def _load_raw_module(project: str):
+    """``integration_tests/<project>/load_raw.py`` as a module; loaded by path since the
+    project folder is no package."""
     import importlib.util
 
-    path = ROOT / "integration_tests" / "jaffle_real" / "load_raw.py"
-    spec = importlib.util.spec_from_file_location("jaffle_real_load_raw", path)
+    path = ROOT / "integration_tests" / project / "load_raw.py"
+    spec = importlib.util.spec_from_file_location(f"{project}_load_raw", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def jaffle_real():
+    """``integration_tests/jaffle_real/load_raw.py`` as a module (its raw-data maker, writers
+    and ``copy_project``)."""
+    return _load_raw_module("jaffle_real")
+
+
+def people_raw():
+    """``integration_tests/people/load_raw.py`` as a module (``make_raw``, ``write_duckdb``,
+    ``write_postgres``, ``copy_project``)."""
+    return _load_raw_module("people")
+
+
+def people(dest: Path) -> Path:
+    """A fresh copy of ``integration_tests/people`` at ``dest / 'people'`` (no target/,
+    dbt_packages/, logs/ or DuckDB files) whose ``local:`` packages point at this checkout."""
+    return people_raw().copy_project(dest)

@@ -48,6 +48,8 @@ def test_copy_of_training_fails(real):
     assert result.exact_match_holdout < 0.05
     assert result.dcr_share > 0.99
     assert result.nndr_median == 0.0
+    assert result.unique_matches == 2000
+    assert result.unique_matches_training_share == 1.0
     assert not result.passed
     assert len(result.reasons) == 2
     assert result.note is None
@@ -63,6 +65,9 @@ def test_fresh_sample_passes(real):
     assert result.passed and result.reasons == ()
     assert result.columns == ("age", "income", "city", "member", "joined", "seen_at")
     assert result.rows == {"training": 2000, "holdout": 2000, "synthetic": 2000}
+    assert result.unique_matches == 0
+    assert math.isnan(result.unique_matches_training_share)
+    assert result.note.startswith("exact matches not judged: 0 real rows")
 
 
 def test_copy_of_holdout_passes(real):
@@ -70,6 +75,8 @@ def test_copy_of_holdout_passes(real):
     result = _run(training, holdout, holdout.copy())
     assert result.exact_match_holdout == 1.0
     assert result.dcr_share < 0.01
+    assert result.unique_matches == 2000
+    assert result.unique_matches_training_share == 0.0
     assert result.passed
 
 
@@ -79,6 +86,7 @@ def test_ties_count_half():
     result = _run(frame, frame.copy(), frame.iloc[::-1].reset_index(drop=True))
     assert result.dcr_share == 0.5
     assert result.exact_match_training == result.exact_match_holdout == 1.0
+    assert result.unique_matches == 0  # every real value occurs twice
     assert result.passed
 
 
@@ -152,6 +160,7 @@ def test_sampling_bounds_rows_and_is_deterministic(real):
     first = _run(training, holdout.iloc[:500], synthetic, seed=11, max_rows=400)
     again = _run(training, holdout.iloc[:500], synthetic, seed=11, max_rows=400)
     assert first.rows == {"training": 400, "holdout": 400, "synthetic": 400}
+    assert first.exact_rows == {"training": 2000, "holdout": 500, "synthetic": 3000}
     assert first == again
     other = _run(training, holdout.iloc[:500], synthetic, seed=12, max_rows=400)
     assert other.dcr_share != first.dcr_share
@@ -161,6 +170,20 @@ def test_training_sampled_to_holdout_size(real):
     training, holdout = real
     result = _run(training, holdout.iloc[:300], training.iloc[:50])
     assert result.rows == {"training": 300, "holdout": 300, "synthetic": 50}
+    # Exact matches use every real row: all 50 copies are found.
+    assert result.exact_rows == {"training": 2000, "holdout": 300, "synthetic": 50}
+    assert result.exact_match_training == 1.0
+    assert result.unique_matches == 50
+
+
+def test_max_exact_rows_caps_synthetic_rows(real):
+    training, holdout = real
+    result = _run(training, holdout, training.copy(), max_rows=100, max_exact_rows=500)
+    assert result.rows == {"training": 100, "holdout": 100, "synthetic": 100}
+    assert result.exact_rows == {"training": 2000, "holdout": 2000, "synthetic": 500}
+    assert result.unique_matches == 500
+    with pytest.raises(ValueError, match="max_exact_rows must be at least 1"):
+        _run(training, holdout, training, max_exact_rows=0)
 
 
 def test_too_few_holdout_rows_passes_with_note(real):
@@ -219,3 +242,89 @@ def test_write_report_failure_leaves_old_file(real, tmp_path):
         write_report(path, [broken])
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["privacy.json"]
+
+
+# -- exact matches against large training sets ------------------------------------------------
+def _mixed(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """Continuous and discrete columns: rows are unique, fresh draws match no real row."""
+    return pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "y": rng.exponential(size=n).round(3),
+            "c": rng.choice(np.array(list("abcdefgh"), dtype=object), n),
+            "k": rng.integers(0, 5, n),
+        }
+    )
+
+
+def _codes(rng: np.random.Generator, n: int, categories: int) -> pd.DataFrame:
+    """Three skewed discrete columns: most rows repeat, some combinations occur once."""
+    return pd.DataFrame({name: np.minimum(rng.zipf(1.5, n), categories) for name in "abc"})
+
+
+def test_copying_a_tenth_of_a_large_training_set_fails():
+    # The exact-match test must find copies among all 200,000 training rows, not among a
+    # holdout-sized sample of them; distances alone (on samples) do not catch this model.
+    rng = np.random.default_rng(21)
+    training, holdout = _mixed(rng, 200_000), _mixed(rng, 20_000)
+    copied = training.iloc[rng.choice(len(training), size=2000, replace=False)]
+    synthetic = pd.concat([copied, _mixed(rng, 18_000)], ignore_index=True)
+    result = _run(training, holdout, synthetic, max_rows=2000)
+    assert result.exact_rows == {"training": 200_000, "holdout": 20_000, "synthetic": 20_000}
+    assert result.exact_match_training == pytest.approx(0.1)
+    assert result.exact_match_holdout == 0.0
+    assert result.unique_matches == 2000
+    assert result.unique_matches_training_share == 1.0
+    assert result.dcr_share <= 0.5 + result.margin
+    assert not result.passed
+    assert len(result.reasons) == 1
+    assert "2000 real rows that occur once" in result.reasons[0]
+    assert "at most 92.2% is expected" in result.reasons[0]
+    assert result.note is None
+
+
+def test_chance_matches_with_a_larger_training_set_pass():
+    # Fresh draws match training rows more often than holdout rows only because training is
+    # ten times larger; unique real rows that reappear are training rows at the base rate.
+    rng = np.random.default_rng(22)
+    training, holdout = _codes(rng, 200_000, 40), _codes(rng, 20_000, 40)
+    result = _run(training, holdout, _codes(rng, 20_000, 40), max_rows=2000, discrete=list("abc"))
+    assert result.exact_match_training > result.exact_match_holdout + 0.05
+    assert result.unique_matches >= 100
+    assert abs(result.unique_matches_training_share - 200 / 220) < 0.05
+    assert result.passed and result.reasons == ()
+    assert result.note is None
+
+
+def test_discrete_rows_of_common_values_pass():
+    rng = np.random.default_rng(23)
+    training, holdout = _codes(rng, 20_000, 3), _codes(rng, 2000, 3)
+    result = _run(training, holdout, _codes(rng, 2000, 3))
+    assert result.exact_match_training == result.exact_match_holdout == 1.0
+    assert result.unique_matches == 0
+    assert result.passed and result.reasons == ()
+    assert result.note.startswith("exact matches not judged")
+    assert result.to_json()["unique_matches_training_share"] is None
+
+
+def test_exact_matches_judged_from_twenty_unique_matches(real):
+    training, holdout = real
+    fresh = _people(np.random.default_rng(31), 2000)
+    nineteen = _run(training, holdout, pd.concat([training.iloc[:19], fresh]))
+    assert nineteen.unique_matches == 19
+    assert nineteen.passed
+    assert nineteen.note.startswith("exact matches not judged: 19 real rows")
+    twenty = _run(training, holdout, pd.concat([training.iloc[:20], fresh]))
+    assert twenty.unique_matches == 20
+    assert not twenty.passed and twenty.note is None
+    assert "occur once" in twenty.reasons[0]
+
+
+def test_repeats_of_one_real_row_are_one_unique_match(real):
+    training, holdout = real
+    fresh = _people(np.random.default_rng(32), 2000)
+    synthetic = pd.concat([training.iloc[[0] * 50], fresh], ignore_index=True)
+    result = _run(training, holdout, synthetic)
+    assert result.exact_match_training == pytest.approx(50 / 2050)
+    assert result.unique_matches == 1
+    assert result.to_json()["unique_matches"] == 1

@@ -145,9 +145,10 @@ def resolve(
         settings = {}
     if not isinstance(settings, Mapping):
         raise EmitError(f"{where} must be a mapping, got {settings!r}")
-    unknown = sorted(set(settings) - {"thresholds", "fidelity_severity", "tables"})
+    unknown = sorted(set(settings) - {"thresholds", "fidelity_severity", "tables", "privacy"})
     problems += [
-        f"{where}.{k} is not a setting; known ones are thresholds, fidelity_severity, tables"
+        f"{where}.{k} is not a setting; known ones are thresholds, fidelity_severity, tables, "
+        "privacy"
         for k in unknown
     ]
     base = _layer(Fidelity(), settings, where, problems)

@@ -45,6 +45,9 @@ KINDS = tuple(GENERATORS)
 _MAX_ATTEMPTS = 12
 _PATTERN_SHARE = 0.8
 _LENGTH_QUANTILES = np.linspace(0.05, 0.95, 11)  # the extremes of one person stay out
+# Distinct by chance in a small table, never by rule: a unique fake would need numbered
+# names or texts. Pass unique=True when a dbt unique test says so.
+_UNIQUE_NOT_INFERRED = frozenset({"first_name", "last_name", "birth_date", "free_text"})
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,8 @@ class FakeSpec:
 
     ``formats``/``domains`` pair a shape or domain with its share of the rows;
     ``email_pattern`` is e.g. "{first}.{last}"; ``date_range`` the first and last day of
-    the real birth years; ``lengths`` length quantiles (5% to 95%) for free text, usernames
-    and shapeless other columns; ``ip_version`` 4 or 6."""
+    the real birth years; ``lengths`` length quantiles (5% to 95%) for free text and
+    shapeless other columns; ``ip_version`` 4 or 6."""
 
     kind: str
     unique: bool = False
@@ -103,7 +106,7 @@ class FakeSpec:
 def _dial_prefix(strings: pd.Series) -> pd.Series:
     """The international dialling code a phone number starts with ("+49"), else "": the
     digits after '+' up to a separator, or the longest known code when none follows."""
-    s = strings.str.strip()
+    s = strings
     out = s.str.extract(r"^(\+\d{1,3})(?=[\s\-./(])", expand=False).fillna("")
     known = set(calling_codes())
     for width in sorted({len(c) for c in known}, reverse=True):
@@ -128,8 +131,8 @@ def _learn_formats(kind: str, strings: pd.Series, k: int) -> tuple[tuple[str, fl
 
 
 def _learn_domains(strings: pd.Series, k: int) -> tuple[tuple[str, float], ...]:
-    domains = strings.str.rpartition("@")[2].str.lower()
-    counts = domains[domains != ""].value_counts()
+    domains = strings.str.extract(r"@([^@]+)$", expand=False).dropna().str.lower()
+    counts = domains.value_counts()
     kept = sorted((d, int(c)) for d, c in counts.items() if c >= k)
     return tuple((d, c / len(strings)) for d, c in sorted(kept, key=lambda t: -t[1]))
 
@@ -152,15 +155,16 @@ def learn_spec(
     last: pd.Series | None = None,
 ) -> FakeSpec:
     """Learn how to fake ``values`` (a column of personal data of ``kind``): shapes and
-    domains shared by at least ``k`` rows, the null rate, uniqueness (inferred when None:
-    all non-null values distinct) and, for e-mails with the row's ``first``/``last``
-    names given, the pattern that builds addresses from names."""
+    domains shared by at least ``k`` rows, the null rate, uniqueness (when None: all
+    non-null values distinct, except for single names, birth dates and free text) and,
+    for e-mails with the row's ``first``/``last`` names given, the pattern that builds
+    addresses from names."""
     FakeSpec(kind=kind, locale=locale)  # validates kind and locale before any work
     present = values.dropna()
     strings = present.astype(str).astype(object)
     null_rate = 1.0 - len(present) / len(values) if len(values) else 0.0
     if unique is None:
-        unique = bool(len(present) >= k and present.is_unique)
+        unique = kind not in _UNIQUE_NOT_INFERRED and len(present) >= k and present.is_unique
     learned: dict = {}
     if kind in ("phone", "postal_code", "national_id", "iban", "card", "other"):
         learned["formats"] = _learn_formats(kind, strings, k)
@@ -172,7 +176,7 @@ def learn_spec(
         learned["ip_version"] = 6 if strings.str.contains(":").mean() > 0.5 else 4
     if kind == "birth_date":
         learned["date_range"] = _learn_years(present)
-    if kind in ("free_text", "username", "other") and len(strings) >= k:
+    if kind in ("free_text", "other") and len(strings) >= k:
         quantiles = np.quantile(strings.str.len().to_numpy(dtype=float), _LENGTH_QUANTILES)
         learned["lengths"] = tuple(float(q) for q in np.rint(quantiles))
     return FakeSpec(kind=kind, unique=unique, null_rate=null_rate, locale=locale, **learned)
@@ -188,10 +192,11 @@ def email_pattern(emails: pd.Series, first: pd.Series, last: pd.Series) -> str |
     ).dropna()
     if frame.empty:
         return None
-    local = frame["e"].astype(str).str.rpartition("@")[0].str.lower()
-    local = local.str.replace(r"\d+$", "", regex=True).to_numpy()
-    f, l = fold_names(frame["f"].to_numpy(), ""), fold_names(frame["l"].to_numpy(), "")
-    shares = {p: float(np.mean(fill(p, f, l) == local)) for p in EMAIL_PATTERNS}
+    local = frame["e"].astype(str).str.extract(r"^(.*?)\d*@[^@]*$", expand=False)
+    local = local.fillna("").str.lower().to_numpy()
+    given_first = fold_names(frame["f"].to_numpy(), "")
+    given_last = fold_names(frame["l"].to_numpy(), "")
+    shares = {p: float(np.mean(fill(p, given_first, given_last) == local)) for p in EMAIL_PATTERNS}
     best = max(shares, key=shares.get)
     return best if shares[best] >= _PATTERN_SHARE else None
 
@@ -221,7 +226,13 @@ def fake_values(
     :func:`locale_for_country`); ``first``/``last`` the row's fake names, used for
     e-mails when the spec has a pattern; values equal to one in ``avoid`` (say, the real
     column, when at hand) are drawn again."""
+    for name, given in (("locales", locales), ("first", first), ("last", last)):
+        if given is not None and len(given) != n:
+            raise ValueError(f"{name} has {len(given)} rows, not n={n}")
     rows = np.flatnonzero(rng.random(n) >= spec.null_rate)
+    out = np.full(n, None, dtype=object)
+    if not len(rows):
+        return pd.Series(out, dtype=object)
     codes = _row_codes(spec, locales, rows)
     names = None
     if first is not None and last is not None:
@@ -238,11 +249,11 @@ def fake_values(
     else:
         if _bad(values, spec.unique, forbidden).any():
             raise DataError(
-                f"Cannot make {len(rows):,} distinct fake {spec.kind} values: the learned "
-                f"formats {[f for f, _ in spec.formats][:3]} leave too few; treat the "
-                "column with mask or hash instead, or drop its unique test."
+                f"Cannot make {len(rows):,} distinct fake {spec.kind} values: its formats "
+                f"{[f for f, _ in spec.formats][:3] or '(the locale defaults)'} or range "
+                "hold too few; treat the column with mask or hash instead, or generate "
+                "fewer rows."
             )
-    out = np.full(n, None, dtype=object)
     out[rows] = values
     return pd.Series(out, dtype=object)
 

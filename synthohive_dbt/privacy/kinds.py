@@ -13,18 +13,13 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 from string import Formatter
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from synthohive_dbt.privacy import formats as F
-from synthohive_dbt.privacy.pools import Pools, fold_ascii, free_email_domains, pools, usernames
+from synthohive_dbt.privacy.pools import Pools, fold_ascii, free_email_domains, pools
 
-if TYPE_CHECKING:
-    from synthohive_dbt.privacy.fake import FakeSpec
-
-Names = tuple[np.ndarray, np.ndarray] | None
 EMAIL_PATTERNS = (
     "{first}.{last}",
     "{first}_{last}",
@@ -46,8 +41,9 @@ _LETTERS = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), dtype=object)
 def by_locale(codes: np.ndarray, make: Callable[[Pools, np.ndarray], np.ndarray]) -> np.ndarray:
     """``make(pools, rows)`` once per locale group, scattered back to the rows."""
     out = np.empty(len(codes), dtype=object)
-    for code in np.unique(codes):
-        rows = np.flatnonzero(codes == code)
+    group, uniques = pd.factorize(pd.Series(codes, dtype=object), sort=True)
+    for i, code in enumerate(uniques):
+        rows = np.flatnonzero(group == i)
         out[rows] = make(pools(code), rows)
     return out
 
@@ -62,7 +58,9 @@ def numbers(low: int, high: int, m: int, rng: np.random.Generator) -> np.ndarray
 
 
 def digits(m: int, width: int, rng: np.random.Generator) -> np.ndarray:
-    """``m`` random numbers of exactly ``width`` digits (no leading zero) as str."""
+    """``m`` random numbers of exactly ``width`` digits (no leading zero, at most 18: int64)
+    as str."""
+    width = min(width, 18)
     return numbers(10 ** (width - 1), 10**width, m, rng)
 
 
@@ -74,7 +72,9 @@ def fill(pattern: str, first: np.ndarray, last: np.ndarray) -> np.ndarray:
         parts.append(pattern[pos : match.start()])
         field = match.group(1)
         source = first if field in ("first", "f") else last
-        parts.append(pd.Series(source, dtype=object).str[:1].to_numpy() if len(field) == 1 else source)
+        parts.append(
+            pd.Series(source, dtype=object).str[:1].to_numpy() if len(field) == 1 else source
+        )
         pos = match.end()
     parts.append(pattern[pos:])
     out = np.full(len(first), "", dtype=object)
@@ -95,8 +95,8 @@ def fold_names(values: np.ndarray, code: str) -> np.ndarray:
 def _name(field: str) -> Callable:
     def generate(spec, codes, rng, names, attempt):
         values = by_locale(codes, lambda p, rows: choice(getattr(p, field), len(rows), rng))
-        if attempt >= 4:  # the pool is exhausted: a numbered namesake
-            values = values + " " + digits(len(values), attempt - 2, rng)
+        if attempt:  # single names repeat at a few thousand rows: numbered namesakes
+            values = values + " " + digits(len(values), attempt, rng)
         return values
 
     return generate
@@ -139,9 +139,7 @@ def _email(spec, codes, rng, names, attempt):
     patterns = (
         np.full(m, spec.email_pattern, dtype=object)
         if spec.email_pattern
-        else np.array(EMAIL_PATTERNS, dtype=object)[
-            F.pick(_DEFAULT_PATTERN_WEIGHTS, m, rng)
-        ]
+        else np.array(EMAIL_PATTERNS, dtype=object)[F.pick(_DEFAULT_PATTERN_WEIGHTS, m, rng)]
     )
 
     def make(p: Pools, rows: np.ndarray) -> np.ndarray:
@@ -153,8 +151,9 @@ def _email(spec, codes, rng, names, attempt):
             first = np.where(given_first != "", given_first, first)
             last = np.where(given_last != "", given_last, last)
         local = np.empty(len(rows), dtype=object)
-        for pattern in np.unique(patterns[rows]):
-            sub = np.flatnonzero(patterns[rows] == pattern)
+        group, uniques = pd.factorize(pd.Series(patterns[rows], dtype=object))
+        for i, pattern in enumerate(uniques):
+            sub = np.flatnonzero(group == i)
             local[sub] = fill(pattern, first[sub], last[sub])
         return local
 
@@ -179,9 +178,14 @@ def _domains(spec, m, rng):
 def _formatted(field: str):
     def generate(spec, codes, rng, names, attempt):
         if spec.formats:
-            return F.render([f for f, _ in spec.formats], [w for _, w in spec.formats], len(codes), rng)
+            return F.render(
+                [f for f, _ in spec.formats], [w for _, w in spec.formats], len(codes), rng
+            )
         return by_locale(
-            codes, lambda p, rows: F.render(getattr(p, field), [1.0] * len(getattr(p, field)), len(rows), rng)
+            codes,
+            lambda p, rows: F.render(
+                getattr(p, field), [1.0] * len(getattr(p, field)), len(rows), rng
+            ),
         )
 
     return generate
@@ -230,6 +234,8 @@ def _card(spec, codes, rng, names, attempt):
     def make(fmt, m):
         matrix, kinds = F.render_matrix(fmt, m, rng)
         count = int((kinds == F.DIGIT).sum())
+        if count < 12:  # not a card number shape: random digits are all it can hold
+            return matrix
         body = rng.integers(0, 10, size=(m, count))
         if count == 15:  # American Express: 34 or 37
             body[:, 0], body[:, 1] = 3, np.where(rng.random(m) < 0.5, 4, 7)
@@ -246,14 +252,15 @@ def _card(spec, codes, rng, names, attempt):
 def _iban(spec, codes, rng, names, attempt):
     def make(fmt, m):
         matrix, kinds = F.render_matrix(fmt, m, rng)
-        places = np.flatnonzero(matrix[0] != ord(" "))
+        first = matrix[0]
+        places = np.flatnonzero(((first >= 48) & (first <= 57)) | ((first >= 65) & (first <= 90)))
         country, check, bban = places[:2], places[2:4], places[4:]
         value = F.iban_check(matrix[:, country], matrix[:, bban])
         matrix[:, check[0]] = 48 + value // 10
         matrix[:, check[1]] = 48 + value % 10
         return matrix
 
-    default = "GB" if "en-gb" in set(codes) else "DE"
+    default = "GB" if spec.locale == "en_GB" else "DE"
     return _by_format(spec, {_IBAN_DEFAULT[default]: 1.0}, len(codes), rng, make)
 
 
@@ -286,8 +293,18 @@ def _birth_date(spec, codes, rng, names, attempt):
 
 
 def _username(spec, codes, rng, names, attempt):
-    m = len(codes)
-    return choice(usernames(), m, rng) + digits(m, 2 + attempt, rng)
+    """A folded first name, or initial and surname, then digits ("maria84", "jlopez2211"):
+    realistic and benign, unlike free word lists."""
+
+    def make(p: Pools, rows: np.ndarray) -> np.ndarray:
+        m = len(rows)
+        first = choice(p.email_first[p.email_first != ""], m, rng)
+        last = choice(p.email_last[p.email_last != ""], m, rng)
+        initial = pd.Series(first, dtype=object).str[:1].to_numpy()
+        word = np.where(rng.random(m) < 0.5, first, initial + last)
+        return word + digits(m, 2 + attempt, rng)
+
+    return by_locale(codes, make)
 
 
 def sample_lengths(spec, m: int, rng, default: float) -> np.ndarray:
@@ -310,7 +327,10 @@ def _free_text(spec, codes, rng, names, attempt):
         return out
 
     values = by_locale(codes, make)
-    return values + " " + digits(len(values), attempt + 1, rng) if attempt >= 3 else values
+    if not attempt:
+        return values
+    # A few dozen sentences per locale: a number wide enough to separate all redrawn rows.
+    return values + " " + digits(len(values), attempt + len(str(len(values))), rng)
 
 
 def _other(spec, codes, rng, names, attempt):

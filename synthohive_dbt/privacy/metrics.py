@@ -4,29 +4,41 @@ The question is whether the synthetic rows sit closer to the rows the model saw 
 than to real rows it never saw (holdout). If the model only learned the distribution, both
 real sets are alike from the synthetic rows' point of view.
 
-- Rows: both real sets are sampled to the same size, ``min(training, holdout, max_rows)``
-  (``max_rows`` = 10,000 by default), so a model that did not memorise is closer to the
-  training side for half of the synthetic rows (the ideal DCR share is 0.5). Synthetic rows
-  are sampled to at most ``max_rows``. Sampling is seeded by the caller's generator.
-- Columns: those common to the three frames (the caller removes keys). Numeric, date and
-  timestamp columns are quantile-normalised to [0, 1] with the empirical CDF (mid-ranks) of
-  the real rows; a null becomes 0.5 plus a null indicator (1). Discrete columns (text, bool,
-  categorical, or named in ``discrete``) are one-hot encoded over the real rows'
+- Columns: those common to the three frames (the caller removes keys).
+- Exact matches: on the raw values (rows hashed, nulls equal, numbers compared as floats,
+  timestamps in UTC), never through distances, against all training and holdout rows;
+  synthetic rows are sampled to at most ``max_exact_rows`` (200,000 by default).
+  ``exact_match_training`` / ``exact_match_holdout``: share of synthetic rows equal to some
+  training / holdout row. These shares depend on the set sizes (training is usually much
+  larger), so the gate uses the unique real rows instead: values that occur once in
+  training and holdout together. Rows go to the holdout by a hash of their key, whatever
+  their values, so without copying a unique real row that reappears in the synthetic rows is
+  a training row with probability p0 = training / (training + holdout).
+  ``unique_matches``: how many distinct unique real rows reappear (each is one trial, however
+  many synthetic rows repeat it); ``unique_matches_training_share``: the share of them that
+  are training rows.
+- Distances: both real sets are sampled to the same size, ``min(training, holdout,
+  max_rows)`` (``max_rows`` = 10,000 by default), and the synthetic rows to at most
+  ``max_rows``, so a model that did not memorise is closer to the training side for half of
+  the synthetic rows (the ideal DCR share is 0.5). Numeric, date and timestamp columns are
+  quantile-normalised to [0, 1] with the empirical CDF (mid-ranks) of the sampled real
+  rows; a null becomes 0.5 plus a null indicator (1). Discrete columns (text, bool,
+  categorical, or named in ``discrete``) are one-hot encoded over the sampled real rows'
   ``MAX_CATEGORIES`` most frequent values, the rest share an "other" slot and null has its
   own; each slot is 1/sqrt(2), so a mismatch costs a squared distance of 1: what a
-  full-range numeric difference costs.
-- Distances: euclidean nearest neighbours (brute force), recomputed exactly for the
-  neighbours found so that ties are ties; distances within ``TIE_TOLERANCE`` are equal.
+  full-range numeric difference costs. Euclidean nearest neighbours (brute force),
+  recomputed exactly for the neighbours found so that ties are ties; distances within
+  ``TIE_TOLERANCE`` are equal.
 - DCR share: synthetic rows closer to a training row than to a holdout row, ties count half.
 - NNDR: nearest over second-nearest training distance; 1 when both are 0 (a row copied
   from two identical training rows singles out neither), 0 when only the nearest is 0.
-- Exact matches: on the raw values (rows hashed, nulls equal, numbers compared as floats,
-  timestamps in UTC), never through distances.
-- Gate: fails when the DCR share exceeds 0.5 + margin or the exact-match rate against
-  training exceeds the one against holdout by more than the margin; margin = 1.96 *
-  sqrt(0.25 / synthetic rows), the binomial 95% half-width at p = 0.5 (the widest).
-  With fewer than ``MIN_REFERENCE_ROWS`` (20) training or holdout rows the table is not
-  judged: it passes, with a ``note`` saying why.
+- Gate: fails when the DCR share exceeds 0.5 + margin, margin = 1.96 * sqrt(0.25 /
+  synthetic rows) (the binomial 95% half-width at p = 0.5, the widest), or when the unique
+  matches' training share exceeds p0 + 1.96 * sqrt(p0 * (1 - p0) / unique_matches) (one-sided
+  binomial test). The exact-match test needs at least ``MIN_UNIQUE_MATCHES`` (20) unique
+  matches; with fewer, only distances judge and a ``note`` says so. Sampling is seeded by the
+  caller's generator. With fewer than ``MIN_REFERENCE_ROWS`` (20) training or holdout rows
+  the table is not judged: it passes, with a ``note`` saying why.
 """
 
 from __future__ import annotations
@@ -45,6 +57,7 @@ from sklearn.neighbors import NearestNeighbors
 
 FORMAT_VERSION = 1
 MIN_REFERENCE_ROWS = 20
+MIN_UNIQUE_MATCHES = 20
 MAX_CATEGORIES = 256
 NULL_POSITION = 0.5
 ONE_HOT_SCALE = 1.0 / math.sqrt(2.0)
@@ -57,13 +70,19 @@ _DATETIME_OBJECTS = {"date", "datetime", "datetime64"}
 
 @dataclass(frozen=True)
 class TablePrivacy:
-    """Privacy metrics of one synthetic table; the metrics are NaN when not computable."""
+    """Privacy metrics of one synthetic table; the metrics are NaN when not computable.
+
+    ``rows``: rows compared by distance (sampled); ``exact_rows``: rows compared for exact
+    matches (all real rows, synthetic rows up to ``max_exact_rows``)."""
 
     table: str
     rows: dict
+    exact_rows: dict
     columns: tuple[str, ...]
     exact_match_training: float
     exact_match_holdout: float
+    unique_matches: int
+    unique_matches_training_share: float
     dcr_share: float
     nndr_median: float
     margin: float
@@ -75,12 +94,21 @@ class TablePrivacy:
         """A JSON-ready dict: tuples become lists, NaN becomes None."""
         out = asdict(self)
         out["rows"] = dict(self.rows)
+        out["exact_rows"] = dict(self.exact_rows)
         out["columns"] = list(self.columns)
         out["reasons"] = list(self.reasons)
         for key, value in out.items():
             if isinstance(value, float) and math.isnan(value):
                 out[key] = None
         return out
+
+
+@dataclass(frozen=True)
+class _ExactMatches:
+    training: float
+    holdout: float
+    unique: int
+    unique_training_share: float
 
 
 def table_privacy(
@@ -91,6 +119,7 @@ def table_privacy(
     *,
     rng: np.random.Generator,
     max_rows: int = 10_000,
+    max_exact_rows: int = 200_000,
     discrete: Sequence[str] | None = None,
 ) -> TablePrivacy:
     """Compare ``synthetic`` with ``training`` and ``holdout`` (see the module docstring).
@@ -98,40 +127,51 @@ def table_privacy(
     ``discrete`` names columns to treat as categories whatever their dtype; names that are
     not compared (keys, absent columns) are ignored.
     """
-    if max_rows < 1:
-        raise ValueError(f"max_rows must be at least 1, got {max_rows}")
+    if max_rows < 1 or max_exact_rows < 1:
+        raise ValueError(
+            f"max_rows and max_exact_rows must be at least 1, got {max_rows} and {max_exact_rows}"
+        )
     columns = tuple(c for c in training.columns if c in holdout.columns and c in synthetic.columns)
-    n_ref = min(len(training), len(holdout), max_rows)
-    n_syn = min(len(synthetic), max_rows)
-    frames = [
-        _sample(training[list(columns)], n_ref, rng),
-        _sample(holdout[list(columns)], n_ref, rng),
-        _sample(synthetic[list(columns)], n_syn, rng),
-    ]
+    n_train, n_hold = len(training), len(holdout)
+    n_ref = min(n_train, n_hold, max_rows)
+    n_exact = min(len(synthetic), max_exact_rows)
+    n_syn = min(n_exact, max_rows)
+    train_pick = _pick(n_train, n_ref, rng)
+    hold_pick = _pick(n_hold, n_ref, rng)
+    exact_pick = _pick(len(synthetic), n_exact, rng)
+    syn_pick = _pick(n_exact, n_syn, rng)  # a sample of the exact-match rows
     rows = {"training": n_ref, "holdout": n_ref, "synthetic": n_syn}
+    exact_rows = {"training": n_train, "holdout": n_hold, "synthetic": n_exact}
     margin = Z_95 * math.sqrt(0.25 / n_syn) if n_syn else math.nan
-    note = _not_judged(columns, len(training), len(holdout), n_syn)
+    not_judged = _not_judged(columns, n_train, n_hold, n_syn)
     if not columns or n_ref < 2 or n_syn == 0:
         nan = math.nan
-        return TablePrivacy(table, rows, columns, nan, nan, nan, nan, margin, True, (), note)
+        return TablePrivacy(
+            table, rows, exact_rows, columns, nan, nan, 0, nan, nan, nan, margin,
+            passed=True, reasons=(), note=not_judged,
+        )  # fmt: skip
 
-    stacked = pd.concat(frames, ignore_index=True)
-    forced = set(discrete or ())
-    hashes, features = _encode(stacked, n_real=2 * n_ref, forced=forced)
-    bounds = (n_ref, 2 * n_ref)
-    h_train, h_hold, h_syn = np.split(hashes, bounds)
-    x_train, x_hold, x_syn = np.split(features, bounds)
+    cols = list(columns)
+    stacked = pd.concat(
+        [training[cols], holdout[cols], synthetic[cols].iloc[exact_pick]], ignore_index=True
+    )
+    canonical = _canonical_columns(stacked, n_real=n_train + n_hold, forced=set(discrete or ()))
+    exact = _exact_matches(_row_hashes(canonical), n_train, n_hold)
 
-    exact_training = float(np.isin(h_syn, h_train).mean())
-    exact_holdout = float(np.isin(h_syn, h_hold).mean())
+    sample = np.concatenate([train_pick, n_train + hold_pick, n_train + n_hold + syn_pick])
+    features = _features(canonical, sample, n_real=2 * n_ref)
+    x_train, x_hold, x_syn = np.split(features, [n_ref, 2 * n_ref])
     to_train = _nearest(x_train, x_syn, k=2)
     to_hold = _nearest(x_hold, x_syn, k=1)[:, 0]
     dcr = _dcr_share(to_train[:, 0], to_hold)
     nndr = _nndr_median(to_train)
 
-    reasons = () if note else _gate(dcr, exact_training, exact_holdout, margin)
+    p0 = n_train / (n_train + n_hold)
+    reasons = () if not_judged else _gate(dcr, margin, exact, p0)
+    note = not_judged or _exact_not_judged(exact.unique)
     return TablePrivacy(
-        table, rows, columns, exact_training, exact_holdout, dcr, nndr, margin,
+        table, rows, exact_rows, columns, exact.training, exact.holdout, exact.unique,
+        exact.unique_training_share, dcr, nndr, margin,
         passed=not reasons, reasons=reasons, note=note,
     )  # fmt: skip
 
@@ -160,10 +200,11 @@ def write_report(path: Path, results: Sequence[TablePrivacy]) -> None:
 
 
 # -- sampling and judgement -----------------------------------------------------------------
-def _sample(frame: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
-    if n >= len(frame):
-        return frame
-    return frame.iloc[np.sort(rng.choice(len(frame), size=n, replace=False))]
+def _pick(n_rows: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Sorted positions of ``n`` of ``n_rows`` rows, all of them when ``n >= n_rows``."""
+    if n >= n_rows:
+        return np.arange(n_rows)
+    return np.sort(rng.choice(n_rows, size=n, replace=False))
 
 
 def _not_judged(
@@ -181,9 +222,18 @@ def _not_judged(
     return None
 
 
-def _gate(
-    dcr: float, exact_training: float, exact_holdout: float, margin: float
-) -> tuple[str, ...]:
+def _exact_not_judged(unique: int) -> str | None:
+    if unique >= MIN_UNIQUE_MATCHES:
+        return None
+    return (
+        f"exact matches not judged: {unique} real rows that occur once in the real data "
+        f"reappear in the synthetic rows, at least {MIN_UNIQUE_MATCHES} are needed; "
+        "judged on distances only"
+    )
+
+
+def _gate(dcr: float, margin: float, exact: _ExactMatches, p0: float) -> tuple[str, ...]:
+    """Failure reasons; ``p0``: the training share of the real rows."""
     reasons = []
     if dcr > 0.5 + margin:
         reasons.append(
@@ -191,12 +241,33 @@ def _gate(
             f"row; at most {0.5 + margin:.1%} is expected from a model that did not "
             "memorise its training rows (ideal 50%)"
         )
-    if exact_training > exact_holdout + margin:
-        reasons.append(
-            f"{exact_training:.1%} of synthetic rows copy a training row exactly against "
-            f"{exact_holdout:.1%} that copy a holdout row (allowed difference {margin:.1%})"
-        )
+    m = exact.unique
+    if m >= MIN_UNIQUE_MATCHES:
+        limit = p0 + Z_95 * math.sqrt(p0 * (1.0 - p0) / m)
+        if exact.unique_training_share > limit:
+            reasons.append(
+                f"{exact.unique_training_share:.1%} of the {m} real rows that occur once in "
+                "the real data and reappear in the synthetic rows are training rows; at most "
+                f"{limit:.1%} is expected from a model that did not copy training rows "
+                f"({p0:.1%} of real rows are training rows; {exact.training:.1%} of synthetic "
+                f"rows equal a training row, {exact.holdout:.1%} a holdout row)"
+            )
     return tuple(reasons)
+
+
+def _exact_matches(hashes: np.ndarray, n_train: int, n_hold: int) -> _ExactMatches:
+    """Exact-match shares from row hashes of training, holdout and synthetic rows (in that
+    order), and the distinct unique real rows that reappear in the synthetic rows."""
+    h_train, h_hold, h_syn = np.split(hashes, [n_train, n_train + n_hold])
+    values, counts = np.unique(hashes[: n_train + n_hold], return_counts=True)
+    matched = np.intersect1d(values[counts == 1], h_syn)
+    in_training = np.isin(matched, h_train)
+    return _ExactMatches(
+        training=float(np.isin(h_syn, h_train).mean()),
+        holdout=float(np.isin(h_syn, h_hold).mean()),
+        unique=len(matched),
+        unique_training_share=float(in_training.mean()) if len(matched) else math.nan,
+    )
 
 
 def _dcr_share(to_train: np.ndarray, to_hold: np.ndarray) -> float:
@@ -230,22 +301,35 @@ def _nearest(reference: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
 
 
 # -- encoding -------------------------------------------------------------------------------
-def _encode(stacked: pd.DataFrame, n_real: int, forced: set) -> tuple[np.ndarray, np.ndarray]:
-    """Row hashes of the raw values and the distance features of ``stacked`` (training,
-    holdout and synthetic rows, in that order; the first ``n_real`` rows are real)."""
-    raw: dict[str, np.ndarray] = {}
-    blocks = []
+def _canonical_columns(
+    stacked: pd.DataFrame, n_real: int, forced: set
+) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(kind, values, null) per column of ``stacked`` (training, holdout and synthetic rows,
+    in that order; the first ``n_real`` rows are real and decide each column's kind)."""
+    out = []
     for i, name in enumerate(stacked.columns):
         series = stacked.iloc[:, i]
         kind = "discrete" if name in forced else _kind(series.iloc[:n_real])
-        values, null = _canonical(series, kind)
+        out.append((kind, *_canonical(series, kind)))
+    return out
+
+
+def _row_hashes(canonical: list[tuple[str, np.ndarray, np.ndarray]]) -> np.ndarray:
+    raw: dict[str, np.ndarray] = {}
+    for i, (_, values, null) in enumerate(canonical):
         raw[f"v{i}"], raw[f"n{i}"] = values, null
-        if kind == "discrete":
-            blocks.append(_one_hot(values, null, n_real))
-        else:
-            blocks.append(_quantiles(values, null, n_real))
-    hashes = pd.util.hash_pandas_object(pd.DataFrame(raw), index=False).to_numpy()
-    return hashes, np.hstack(blocks)
+    return pd.util.hash_pandas_object(pd.DataFrame(raw), index=False).to_numpy()
+
+
+def _features(
+    canonical: list[tuple[str, np.ndarray, np.ndarray]], sample: np.ndarray, n_real: int
+) -> np.ndarray:
+    """Distance features of the ``sample`` rows (the first ``n_real`` of them real)."""
+    blocks = []
+    for kind, values, null in canonical:
+        encode = _one_hot if kind == "discrete" else _quantiles
+        blocks.append(encode(values[sample], null[sample], n_real))
+    return np.hstack(blocks)
 
 
 def _kind(real: pd.Series) -> str:

@@ -137,13 +137,6 @@ def free_email_domains() -> tuple[str, ...]:
     return tuple(d.lstrip("@") for d in EMAIL_DOMAINS if not d.startswith("@example."))
 
 
-def usernames() -> np.ndarray:
-    """The library's username words."""
-    from mimesis.datasets import USERNAMES
-
-    return np.array(USERNAMES, dtype=object)
-
-
 def calling_codes() -> tuple[str, ...]:
     """International dialling prefixes ("+1", "+49", ...), longest first."""
     from mimesis.datasets import CALLING_CODES
@@ -220,15 +213,17 @@ def _country_index() -> dict[str, str]:
 
 
 def _locale_of_region(region: str) -> str:
-    """The supported POSIX locale for a country: the most spoken of its languages (CLDR)
-    that the library has, for that country if it can, else the default."""
+    """The supported POSIX locale for a country: of its languages (CLDR; official ones
+    first, then by speakers) the first the library has, for that country if it can, else
+    the default."""
     from babel.core import get_global
 
     spoken = get_global("territory_languages").get(region, {})
+    rank = {"official": 0, "de_facto_official": 0, "official_regional": 1}
     ranked = sorted(
         spoken,
         key=lambda lang: (
-            not (spoken[lang].get("official_status") or "").startswith("official"),
+            rank.get(spoken[lang].get("official_status") or "", 2),
             -(spoken[lang].get("population_percent") or 0),
         ),
     )

@@ -41,12 +41,22 @@ class PrivacySettings:
     @classmethod
     def from_vars(cls, synthohive_vars: Mapping[str, Any] | None) -> PrivacySettings:
         """Read ``vars.synthohive.privacy``; raise PrivacyError listing every problem."""
-        raw = (synthohive_vars or {}).get("privacy") if isinstance(synthohive_vars, Mapping) else None
+        settings, problems = cls.parse(synthohive_vars)
+        if problems:
+            raise PrivacyError("invalid privacy settings (nothing was run)", problems)
+        return settings
+
+    @classmethod
+    def parse(
+        cls, synthohive_vars: Mapping[str, Any] | None
+    ) -> tuple[PrivacySettings, list[str]]:
+        """(settings, problems) of ``vars.synthohive.privacy``; defaults where wrong."""
+        raw = synthohive_vars.get("privacy") if isinstance(synthohive_vars, Mapping) else None
         if raw is None:
-            return cls()
+            return cls(), []
         where = "vars.synthohive.privacy"
         if not isinstance(raw, Mapping):
-            raise PrivacyError(f"{where} must be a mapping, got {raw!r}")
+            return cls(), [f"{where} must be a mapping, got {raw!r}"]
         problems = [
             f"{where}.{k} is not a setting; known ones are {', '.join(_SETTINGS)}"
             for k in sorted(set(raw) - set(_SETTINGS))
@@ -75,8 +85,8 @@ class PrivacySettings:
         if values.get("holdout_max_rows", 0) < 0:
             problems.append(f"{where}.holdout_max_rows must be 0 or more")
         if problems:
-            raise PrivacyError("invalid privacy settings (nothing was run)", problems)
-        return cls(**values)
+            return cls(), problems
+        return cls(**values), []
 
 
 def is_copy(meta: Mapping[str, Any]) -> bool:

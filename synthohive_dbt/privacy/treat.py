@@ -19,6 +19,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from synthohive_dbt.errors import PrivacyError
 from synthohive_dbt.privacy import formats as F
@@ -28,20 +30,35 @@ TOKEN_HEX_CHARS = 32
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
+def _kept_domains(strings: np.ndarray, k: int) -> np.ndarray:
+    """Per string, where its e-mail domain starts (the '@') when at least ``k`` rows share
+    that domain (case-insensitively), else -1. Arrow's vectorised kernels: no Python per
+    row."""
+    keep_from = np.full(len(strings), -1, dtype=np.int64)
+    text = pa.array(strings, type=pa.string())
+    email = pc.match_substring_regex(text, _EMAIL)
+    rows = np.flatnonzero(email.to_numpy(zero_copy_only=False))
+    if not len(rows):
+        return keep_from
+    parts = pc.split_pattern(text.filter(email), "@")  # the pattern allows one '@' only
+    at = pc.utf8_length(pc.list_element(parts, 0)).to_numpy(zero_copy_only=False)
+    domain = pc.dictionary_encode(pc.utf8_lower(pc.list_element(parts, 1)))
+    codes = domain.indices.to_numpy(zero_copy_only=False)
+    common = np.bincount(codes)[codes] >= k
+    keep_from[rows[common]] = at[common]
+    return keep_from
+
+
 def mask_values(values: pd.Series, rng: np.random.Generator, *, k: int = 5) -> pd.Series:
     """Format-preserving random replacement of each value (see module doc); an object
     Series of str with the nulls and index of ``values``."""
     present = values.notna().to_numpy()
-    strings = values[present].astype(str).astype("string[pyarrow]")
-    keep_from = np.full(len(strings), -1, dtype=np.int64)
-    emails = strings.str.match(_EMAIL).fillna(False).to_numpy(dtype=bool)
-    if emails.any():
-        at = strings[emails].str.rfind("@").to_numpy(dtype=np.int64)
-        domain = strings[emails].str.rpartition("@")[2].str.lower()
-        common = domain.map(domain.value_counts()).to_numpy(dtype=np.int64) >= k
-        keep_from[np.flatnonzero(emails)[common]] = at[common]
+    strings = values[present]
+    if pd.api.types.infer_dtype(strings, skipna=True) != "string":
+        strings = strings.astype(str)
+    strings = strings.to_numpy(dtype=object)
     out = np.full(len(values), None, dtype=object)
-    out[present] = F.mask_strings(strings.to_numpy(dtype=object), rng, keep_from)
+    out[present] = F.mask_strings(strings, rng, _kept_domains(strings, k))
     return pd.Series(out, index=values.index, dtype=object, name=values.name)
 
 
@@ -51,8 +68,8 @@ def hmac_key(env: Mapping[str, str] = os.environ) -> bytes:
     if not key:
         raise PrivacyError(
             f"{HMAC_KEY_VAR} is not set, and the hash treatment needs a secret key. Set it "
-            f"to a long random string, e.g. export {HMAC_KEY_VAR}=$(python -c \"import "
-            "secrets; print(secrets.token_hex(32))\"), and keep the same key for every run "
+            f'to a long random string, e.g. export {HMAC_KEY_VAR}=$(python -c "import '
+            'secrets; print(secrets.token_hex(32))"), and keep the same key for every run '
             "whose hashed columns must join."
         )
     return key.encode("utf-8")

@@ -140,6 +140,10 @@ class RelationalModel:
                     target.update(fk.encoder.columns)
             if any(fk.deferred for fk in plan.fks):
                 needs[plan.key].update(name for name, _ in plan.columns)
+            for personal in plan.personal:  # repeats its parent's value
+                if personal.parent_fk is not None and personal.parent_column:
+                    parent = plan.fks[personal.parent_fk].parent
+                    needs.setdefault(parent, set()).add(personal.parent_column)
         return needs
 
     def _deferred_ready(self, key: str, made: Mapping[str, Made]) -> bool:

@@ -81,8 +81,9 @@ class FeatureEncoder:
         return cls(tuple(Feature.from_json(d) for d in data))
 
 
-def learn_encoder(frame: pd.DataFrame, columns: Sequence[str]) -> FeatureEncoder:
-    """Pick up to MAX_FEATURE_COLUMNS informative columns of a parent frame."""
+def learn_encoder(frame: pd.DataFrame, columns: Sequence[str], min_rows: int = 5) -> FeatureEncoder:
+    """Pick up to MAX_FEATURE_COLUMNS informative columns of a parent frame; a one-hot
+    keeps only values seen in at least ``min_rows`` rows (rare values stay out of plans)."""
     features: list[Feature] = []
     for name in columns[:MAX_FEATURE_COLUMNS]:
         series = frame[name]
@@ -102,7 +103,8 @@ def learn_encoder(frame: pd.DataFrame, columns: Sequence[str]) -> FeatureEncoder
                 )
             )
             continue
-        top = series.dropna().astype(str).value_counts().index[:MAX_ONEHOT]
+        counts = series.dropna().astype(str).value_counts()
+        top = counts[counts >= min_rows].index[:MAX_ONEHOT]
         if len(top) > 1:
             features.append(Feature(name, ONEHOT, categories=tuple(str(v) for v in top)))
     return FeatureEncoder(tuple(features))

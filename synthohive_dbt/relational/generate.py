@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..privacy.personal import fill as fill_personal
 from ..synth.base import TableModel
 from .enforcement import enforce
 from .features import assign
@@ -180,6 +181,7 @@ class TableGenerator:
         context = self._context(families)
         body = enforce(plan, self._sample(n, context))  # identities and orderings hold
         out = pd.DataFrame(index=range(n))
+        parents: dict[int, tuple[pd.DataFrame, np.ndarray]] = {}
         for i, fk in enumerate(plan.fks):
             if fk.deferred:  # filled once its parent exists (it closes a cycle)
                 for col in fk.columns:
@@ -193,6 +195,7 @@ class TableGenerator:
             else:
                 idx = self.secondary_index(i, fk, body, n)
             assign_fk(out, fk, parent, idx)
+            parents[i] = (parent, idx)
             if self.keep_orphans and fk.orphan_rate > 0:
                 self._orphans(out, fk, len(parent))
         self._mint_keys(out, n)
@@ -206,6 +209,8 @@ class TableGenerator:
             out[name] = body[name].array if name in body else None
         for name in plan.ignored:
             out[name] = None
+        if plan.personal:  # faked, masked, dropped or repeated from the parent
+            fill_personal(plan.personal, out, parents, rng)
         order = [name for name, _ in plan.columns] + list(plan.derived)
         out = out[order]
         if plan.primary_key and not plan.minted.keys() & set(plan.primary_key):

@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ..privacy.holdout import holdout_mask
+from ..privacy.personal import MODELLED, ParentLink, findings_of, plan_table
 from ..privacy.settings import PRIVACY_KEY, PUBLIC, PrivacySettings, is_public
+from ..privacy.treat import hmac_key
 from ..schema import Column, ColumnType, ForeignKey, LogicalType, SchemaGraph, Table
 from .discovery import as_numbers, table_rules
 from .enforcement import learned_ratios
@@ -72,9 +74,12 @@ def prepare(
 ) -> dict[str, Prepared]:
     privacy = privacy or PrivacySettings()
     plans = {key: _base_plan(graph, graph.table(key), frames) for key in graph.order}
+    real, frames = frames, dict(frames)
+    for key in graph.order:  # parents first: a child may repeat a parent's personal value
+        plans[key], frames[key] = _personal(graph.table(key), plans, frames, key, privacy, seed)
     derived: dict[str, dict[str, pd.Series]] = {key: {} for key in graph.order}
     _add_counts(plans, frames, derived)
-    _add_clusters(plans, frames, derived, seed)
+    _add_clusters(plans, frames, derived, seed, privacy.min_category_rows)
     _add_depth(plans, frames, derived)
     prepared: dict[str, Prepared] = {}
     for key in graph.order:
@@ -87,7 +92,7 @@ def prepare(
         plan = plan.with_(copy_unique_share=unique_share(frame, plan.copy_columns))
         context = None
         if plan.primary_fk is not None:
-            plan, context = _with_context(plan, frame, plans, frames)
+            plan, context = _with_context(plan, frame, plans, frames, privacy)
         plans[key] = plan
         learned = frame[list(plan.model_columns)].reset_index(drop=True)
         learned = _with_ratios(plan, learned)
@@ -95,7 +100,7 @@ def prepare(
             learned[name] = values.reset_index(drop=True)
         columns = [_learned_column(plan, table, table.column(c)) for c in plan.model_columns]
         columns += [_derived_column(name, values) for name, values in extra.items()]
-        holdout = holdout_mask(frame, seed, privacy)
+        holdout = holdout_mask(real[key], seed, privacy)  # as generate will read it
         prepared[key] = Prepared(plan, learned, columns, context, holdout)
     return prepared
 
@@ -134,6 +139,51 @@ def _base_plan(graph: SchemaGraph, table: Table, frames: Mapping[str, pd.DataFra
         checks=_checks(table),
         real_ref=table.display,
     )
+
+
+def _personal(
+    table: Table,
+    plans: Mapping[str, TablePlan],
+    frames: Mapping[str, pd.DataFrame],
+    key: str,
+    privacy: PrivacySettings,
+    seed: int,
+) -> tuple[TablePlan, pd.DataFrame]:
+    """Find the table's personal columns and plan their treatment (``privacy.personal``);
+    the ones generated after sampling leave the model's columns."""
+    plan, frame = plans[key], frames[key]
+    skip = {*plan.primary_key, *plan.ignored, *(c for fk in plan.fks for c in fk.columns)}
+    # a unique column that is no key (an e-mail) is faked unique rather than minted
+    skip |= {c.name for c in table.columns if c.name in plan.minted and c.id_like}
+    findings = findings_of(table, frame, skip, seed)
+    if not findings:
+        return plan, frame
+    # kept or hashed unique columns stay minted (fresh values, none real); faked ones not
+    findings = [f for f in findings if f.column not in plan.minted or f.treatment not in MODELLED]
+    found = {f.column for f in findings}
+    if found & set(plan.minted):
+        minted = {c: fmt for c, fmt in plan.minted.items() if c not in found}
+        plan = plan.with_(minted=minted)
+    links = []
+    for i, fk in enumerate(plan.fks):
+        parent = plans.get(fk.parent)
+        if parent is None or not parent.generated_personal or fk.parent not in frames:
+            continue
+        rows = locate(frames[fk.parent], fk.parent_columns, frame, fk.columns)
+        kinds = {p.column: p.kind for p in parent.personal if p.generated}
+        links.append(ParentLink(i, rows, frames[fk.parent], kinds))
+    needs_key = any(f.treatment == "hash" for f in findings)
+    personal, frame = plan_table(
+        table,
+        frame,
+        findings,
+        links,
+        k=privacy.min_category_rows,
+        hmac_key=hmac_key() if needs_key else None,
+    )
+    generated = {p.column for p in personal if p.generated}
+    model_columns = tuple(c for c in plan.model_columns if c not in generated)
+    return plan.with_(personal=personal, model_columns=model_columns), frame
 
 
 def _key_format(
@@ -186,7 +236,7 @@ def _add_counts(plans, frames, derived) -> None:
         plans[key] = plan.with_(fks=tuple(fks))
 
 
-def _add_clusters(plans, frames, derived, seed: int) -> None:
+def _add_clusters(plans, frames, derived, seed: int, min_rows: int) -> None:
     """For secondary FKs: cluster the parents, and learn each child row's cluster."""
     for key, plan in list(plans.items()):
         fks = list(plan.fks)
@@ -194,7 +244,7 @@ def _add_clusters(plans, frames, derived, seed: int) -> None:
             if i == plan.primary_fk or fk.self_reference or fk.deferred:
                 continue
             parent_frame = frames[fk.parent]
-            encoder = learn_encoder(parent_frame, plans[fk.parent].model_columns)
+            encoder = learn_encoder(parent_frame, plans[fk.parent].model_columns, min_rows)
             if encoder.width == 0 or len(parent_frame) < 4:
                 continue
             vectors = encoder.encode(parent_frame).astype(np.float64)
@@ -227,10 +277,12 @@ def _add_depth(plans, frames, derived) -> None:
                 break
 
 
-def _with_context(plan: TablePlan, frame, plans, frames) -> tuple[TablePlan, np.ndarray | None]:
+def _with_context(
+    plan: TablePlan, frame, plans, frames, privacy: PrivacySettings
+) -> tuple[TablePlan, np.ndarray | None]:
     fk = plan.fks[plan.primary_fk]
     parent_frame = frames[fk.parent]
-    encoder = learn_encoder(parent_frame, plans[fk.parent].model_columns)
+    encoder = learn_encoder(parent_frame, plans[fk.parent].model_columns, privacy.min_category_rows)
     if encoder.width == 0:
         return plan, None
     idx = locate(parent_frame, fk.parent_columns, frame, fk.columns)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..privacy.personal import PersonalColumn
 from ..schema import ColumnType, LogicalType
 from .features import FeatureEncoder
 from .identities import COMPUTED, Ratio, Rule, rule_from_json, rule_to_json
@@ -108,6 +109,13 @@ class TablePlan:
     copy_unique_share: float | None = None
     # row rules (identities, ratios, orderings) enforced on every generated chunk, in order
     rules: tuple[Rule, ...] = ()
+    # personal columns: how each is treated (those faked, masked or dropped are not in
+    # model_columns: they are filled after the model samples)
+    personal: tuple[PersonalColumn, ...] = ()
+
+    @property
+    def generated_personal(self) -> tuple[str, ...]:
+        return tuple(p.column for p in self.personal if p.generated)
 
     @property
     def column_types(self) -> dict[str, ColumnType]:
@@ -162,6 +170,7 @@ class TablePlan:
             "context": self.context.to_json() if self.context else None,
             "copy_unique_share": self.copy_unique_share,
             "rules": [rule_to_json(r) for r in self.rules],
+            "personal": [p.to_json() for p in self.personal],
         }
 
     @classmethod
@@ -192,6 +201,7 @@ class TablePlan:
             context=FeatureEncoder.from_json(context) if context else None,
             copy_unique_share=_optional_float(data.get("copy_unique_share")),
             rules=tuple(rule_from_json(r) for r in data.get("rules", ())),
+            personal=tuple(PersonalColumn.from_json(p) for p in data.get("personal", ())),
         )
 
 

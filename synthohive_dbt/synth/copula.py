@@ -94,7 +94,9 @@ class GaussianCopulaModel(TableModel):
         n = len(frame)
         _check_frame(frame, columns, label)
         context = _check_context(context, n, None, label)
-        codecs = _not_null_codecs(fit_codecs(frame, columns, self.options.min_category_rows), columns, label)
+        codecs = _not_null_codecs(
+            fit_codecs(frame, columns, self.options.min_category_rows), columns, label
+        )
         levels = _levels(n, int(self.options.extra.get("quantiles", DEFAULT_QUANTILES)))
 
         marginals = _Marginals(levels)

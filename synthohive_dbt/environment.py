@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ProjectError, UnsafeWriteError
+from .pipeline import real_personal_values
 from .progress import SILENT, Reporter
 from .relational import RelationalModel
 from .relational.generate import DEFAULT_CHUNK_ROWS
@@ -113,8 +114,15 @@ def write_environment(
     """
     where = {p.key: p.target for p in places}
     written: dict[str, int] = {}
+    # the real values of personal columns, where this connection reaches them
+    avoid = real_personal_values(relational, wh)
     for plan, chunks in relational.stream(
-        scale=scale, seed=seed, chunk_rows=chunk_rows, keep_orphans=keep_orphans, reporter=reporter
+        scale=scale,
+        seed=seed,
+        chunk_rows=chunk_rows,
+        keep_orphans=keep_orphans,
+        reporter=reporter,
+        avoid=avoid,
     ):
         target = where[plan.key]
         protected = {

@@ -124,11 +124,32 @@ def write_synthetic(
         chunk_rows=chunk_rows,
         keep_orphans=keep_orphans,
         reporter=reporter,
+        avoid=real_personal_values(relational, wh),
     ):
         written[plan.name] = wh.write_table_chunks(
             schema, plan.identifier, chunks, plan.column_types, protected_schemas=protected
         )
     return written
+
+
+def real_personal_values(
+    relational: RelationalModel, wh: Warehouse
+) -> dict[str, dict[str, pd.Series]]:
+    """Per table key, the distinct real values of each personal column whose made-up
+    values must differ from them (``PersonalColumn.avoids_real``). They stay in memory
+    while generating; a table that cannot be read is generated without them (the dbt test
+    ``no_real_value_copied`` still checks)."""
+    out: dict[str, dict[str, pd.Series]] = {}
+    for key, plan in relational.plans.items():
+        names = [p.column for p in plan.personal if p.avoids_real]
+        if not names:
+            continue
+        try:
+            frame = wh.read(Relation(plan.database, plan.schema, plan.identifier), names)
+        except WarehouseError:
+            continue
+        out[key] = {n: pd.Series(frame[n].dropna().astype(str).unique()) for n in names}
+    return out
 
 
 def _check_identifiers(graph: SchemaGraph) -> None:

@@ -48,6 +48,7 @@ __all__ = [  # the profiles too: callers read them here
 
 NAMESPACE = "synthohive"
 FIDELITY_TAG = "synthohive_fidelity"
+PRIVACY_TAG = "synthohive_privacy"
 #: a discrete column gets ``tvd`` up to this many categories ...
 MAX_TVD_CATEGORIES = 50
 #: ... and while it has at least this many rows per category (else it names rows)
@@ -80,7 +81,24 @@ def table_tests(
     if fidelity is not None and plan.real_ref:
         _column_fidelity(plan, plans, naming, fidelity, profiles, columns, scale)
         table += _table_fidelity(plan, fidelity, profiles, scale)
+    if plan.real_ref:
+        _privacy_tests(plan, columns)
     return columns, table
+
+
+def _privacy_tests(plan: TablePlan, columns: dict[str, list[Any]]) -> None:
+    """``no_real_value_copied`` on every faked, masked or hashed column (a repeat of the
+    parent's faked value included): no real value of it may reach the synthetic table."""
+    for personal in plan.personal:
+        if personal.never_real and personal.column in columns:
+            columns[personal.column].append(
+                {
+                    f"{NAMESPACE}.no_real_value_copied": {
+                        "arguments": {"compare_model": Quoted(plan.real_ref)},
+                        "config": {"tags": (PRIVACY_TAG,)},
+                    }
+                }
+            )
 
 
 # -- structure ---------------------------------------------------------------------------
@@ -289,7 +307,11 @@ def _table_fidelity(
             )
         )
     copied = copy_check_columns(plan, profiles)
-    if fidelity.no_real_row_copied and copies_are_telling(plan, copied, profiles, scale):
+    if (
+        fidelity.no_real_row_copied
+        and not plan.copied  # a reference table is a copy by declaration
+        and copies_are_telling(plan, copied, profiles, scale)
+    ):
         tests.append(_fidelity(NO_COPY, fidelity, compare_model=compare, columns=copied))
     return tests
 

@@ -260,7 +260,7 @@ def fake_values(
 
 def _bad(values: np.ndarray, unique: bool, forbidden: np.ndarray | None) -> np.ndarray:
     series = pd.Series(values, dtype=object)
-    bad = series.duplicated().to_numpy() if unique else np.zeros(len(values), dtype=bool)
+    bad = series.duplicated().to_numpy(copy=True) if unique else np.zeros(len(values), bool)
     if forbidden is not None and len(forbidden):
         bad |= series.isin(forbidden).to_numpy()
     return bad

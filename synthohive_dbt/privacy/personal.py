@@ -33,6 +33,11 @@ from .settings import LOCALE_KEY
 from .treat import hmac_tokens
 
 MODELLED = ("keep", "hash")  # treatments whose column the model still learns
+#: kinds drawn from small public vocabularies or spaces (a first name, a postal code, a
+#: date): a made-up value may equal a real one by chance, which copies nothing. Every other
+#: faked or masked kind avoids the real values when they are at hand (``real_values``) and
+#: gets the ``no_real_value_copied`` test.
+VOCABULARY = ("first_name", "last_name", "postal_code", "birth_date")
 REPEAT_SHARE = 0.99  # a child column equal to its parent's this often repeats it
 _COUNTRY_NAMES = ("country", "country_code", "country_name", "nation", "billing_country")
 _NAME_KINDS = ("first_name", "last_name", "full_name")
@@ -55,6 +60,18 @@ class PersonalColumn:
     def generated(self) -> bool:
         """Filled after the model samples (not learned by it)."""
         return self.treatment not in MODELLED
+
+    @property
+    def never_real(self) -> bool:
+        """No synthetic value may equal a real one (tested in dbt)."""
+        if self.treatment == "hash":
+            return True
+        return self.treatment in ("fake", "mask") and self.kind not in VOCABULARY
+
+    @property
+    def avoids_real(self) -> bool:
+        """Generated afresh, avoiding the real values (the parent's repeat is not)."""
+        return self.never_real and self.generated and self.parent_fk is None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -211,9 +228,11 @@ def fill(
     out: pd.DataFrame,
     parent_values: Mapping[int, tuple[pd.DataFrame, np.ndarray]],
     rng: np.random.Generator,
+    avoid: Mapping[str, pd.Series] | None = None,
 ) -> None:
     """Set every generated personal column of ``out`` (in place). ``parent_values``
-    maps an FK index to (the synthetic parent frame, each row's parent row or -1)."""
+    maps an FK index to (the synthetic parent frame, each row's parent row or -1);
+    ``avoid`` a column's real values, which a made-up value is never equal to."""
     n = len(out)
     for col in personal:
         if not col.generated:
@@ -235,9 +254,22 @@ def fill(
         first = last = None
         if col.names and all(c in out for c in col.names):
             first, last = out[col.names[0]], out[col.names[1]]
-        values = fake_values(col.spec, n, rng, locales=locales, first=first, last=last)
+        real = (avoid or {}).get(col.column) if col.avoids_real else None
         if col.treatment == "mask" and col.domains:
+            values = fake_values(col.spec, n, rng, locales=locales)
             values = _with_domains(values, col.domains, rng)
+            if real is not None:  # redraw the few that meet a real value
+                clash = values.isin(set(real.astype(str))).to_numpy()
+                for _ in range(12):
+                    if not clash.any():
+                        break
+                    redo = fake_values(col.spec, int(clash.sum()), rng)
+                    values[clash] = _with_domains(redo, col.domains, rng).to_numpy()
+                    clash = values.isin(set(real.astype(str))).to_numpy()
+        else:
+            values = fake_values(
+                col.spec, n, rng, locales=locales, first=first, last=last, avoid=real
+            )
         out[col.column] = values.set_axis(out.index)
 
 

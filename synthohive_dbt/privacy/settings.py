@@ -47,9 +47,7 @@ class PrivacySettings:
         return settings
 
     @classmethod
-    def parse(
-        cls, synthohive_vars: Mapping[str, Any] | None
-    ) -> tuple[PrivacySettings, list[str]]:
+    def parse(cls, synthohive_vars: Mapping[str, Any] | None) -> tuple[PrivacySettings, list[str]]:
         """(settings, problems) of ``vars.synthohive.privacy``; defaults where wrong."""
         raw = synthohive_vars.get("privacy") if isinstance(synthohive_vars, Mapping) else None
         if raw is None:

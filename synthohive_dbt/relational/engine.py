@@ -28,6 +28,7 @@ from ..privacy.settings import PrivacySettings
 from ..progress import SILENT, Reporter
 from ..schema import SchemaGraph
 from ..synth.base import ModelOptions, TableModel, get_model_class, load_model
+from ..synth.copy import CopyModel
 from .fingerprint import Fingerprint, definition_fingerprints, training_fingerprint
 from .generate import DEFAULT_CHUNK_ROWS, Made, TableGenerator, fill_deferred
 from .learn import Prepared, prepare
@@ -57,8 +58,11 @@ class RelationalModel:
         chunk_rows: int = DEFAULT_CHUNK_ROWS,
         keep_orphans: bool = False,
         reporter: Reporter = SILENT,
+        avoid: Mapping[str, Mapping[str, pd.Series]] | None = None,
     ) -> Iterator[tuple[TablePlan, Iterator[pd.DataFrame]]]:
         """Yield (plan, chunks) per table, parents first; chunks hold the real columns.
+        ``avoid``: per table key, real values of its personal columns that made-up values
+        must not equal (read by the caller from the warehouse, kept in memory only).
 
         Consume each table's chunks before asking for the next table: children are made
         from what the parents' chunks left behind (keys, features, child counts). Tables
@@ -80,6 +84,7 @@ class RelationalModel:
                 rng=np.random.default_rng(table_seed(seed, key)),
                 chunk_rows=chunk_rows,
                 keep_orphans=keep_orphans,
+                avoid=(avoid or {}).get(key),
             )
             chunks = self._tracked(plan, gen.chunks(), needs[key], made, reporter)
             if any(fk.deferred for fk in plan.fks):
@@ -295,7 +300,8 @@ def fit_relational(
             loaded_from[key] = previous.model_dir(key)
             reporter.event("fit_reused", table=prep.plan.name, rows=prep.plan.rows)
             continue
-        models[key] = _fit_table(model_cls, prep, options, seed, reporter)
+        table_cls = CopyModel if prep.plan.copied else model_cls
+        models[key] = _fit_table(table_cls, prep, options, seed, reporter)
     plans = {key: prepared[key].plan for key in graph.order}
     return RelationalModel(
         plans=plans,

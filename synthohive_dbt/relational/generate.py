@@ -111,8 +111,10 @@ class TableGenerator:
         rng: np.random.Generator,
         chunk_rows: int = DEFAULT_CHUNK_ROWS,
         keep_orphans: bool = False,
+        avoid: Mapping[str, pd.Series] | None = None,
     ):
         self.plan, self.model, self.made, self.plans = plan, model, made, plans
+        self.avoid = avoid  # real values of personal columns, never generated
         self.scale, self.rng, self.keep_orphans = scale, rng, keep_orphans
         self.self_ref = next((fk for fk in plan.fks if fk.self_reference and not fk.deferred), None)
         # a hierarchy is built over the whole table at once
@@ -172,6 +174,12 @@ class TableGenerator:
     # -- chunks -----------------------------------------------------------------------
     def chunks(self) -> Iterator[pd.DataFrame]:
         """Output chunks (real columns plus derived ones; the caller strips derived)."""
+        if self.plan.copied:  # a reference table, as it is: one chunk, never scaled
+            if self.model is not None:
+                body = self.model.sample(self.plan.rows, rng=self.rng)
+                self.emitted += len(body)
+                yield body[[n for n, _ in self.plan.columns] + list(self.plan.derived)]
+            return
         for families in self._families():
             yield self._chunk(families)
 
@@ -210,7 +218,7 @@ class TableGenerator:
         for name in plan.ignored:
             out[name] = None
         if plan.personal:  # faked, masked, dropped or repeated from the parent
-            fill_personal(plan.personal, out, parents, rng)
+            fill_personal(plan.personal, out, parents, rng, self.avoid)
         order = [name for name, _ in plan.columns] + list(plan.derived)
         out = out[order]
         if plan.primary_key and not plan.minted.keys() & set(plan.primary_key):

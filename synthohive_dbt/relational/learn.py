@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..privacy.holdout import holdout_mask
 from ..privacy.personal import MODELLED, ParentLink, findings_of, plan_table
-from ..privacy.settings import PRIVACY_KEY, PUBLIC, PrivacySettings, is_public
+from ..privacy.settings import PRIVACY_KEY, PUBLIC, PrivacySettings, is_copy, is_public
 from ..privacy.treat import hmac_key
 from ..schema import Column, ColumnType, ForeignKey, LogicalType, SchemaGraph, Table
 from .discovery import as_numbers, table_rules
@@ -85,7 +85,7 @@ def prepare(
     for key in graph.order:
         table, plan, frame = graph.table(key), plans[key], frames[key]
         extra = derived[key]
-        rules = _rules(table, plan, frame)
+        rules = () if plan.copied else _rules(table, plan, frame)
         extra.update(_gaps(rules, frame, plan.column_types))
         plan = plan.with_(derived=tuple(extra), rules=rules)
         # the rules decide the copy columns: the share is taken over those
@@ -100,7 +100,7 @@ def prepare(
             learned[name] = values.reset_index(drop=True)
         columns = [_learned_column(plan, table, table.column(c)) for c in plan.model_columns]
         columns += [_derived_column(name, values) for name, values in extra.items()]
-        holdout = holdout_mask(real[key], seed, privacy)  # as generate will read it
+        holdout = None if plan.copied else holdout_mask(real[key], seed, privacy)
         prepared[key] = Prepared(plan, learned, columns, context, holdout)
     return prepared
 
@@ -114,6 +114,25 @@ def _base_plan(graph: SchemaGraph, table: Table, frames: Mapping[str, pd.DataFra
     pk = table.primary_key.columns if table.primary_key else ()
     ignored = tuple(c.name for c in table.columns if _truthy(c.meta.get("synthohive_ignore")))
     types = {c.name: c.type for c in table.columns if c.type is not None}
+    if is_copy(table.meta):  # a reference table: its rows as they are, keys included
+        return TablePlan(
+            key=table.key,
+            name=table.name,
+            identifier=table.identifier,
+            database=table.database,
+            schema=table.schema,
+            rows=len(frame),
+            columns=tuple((c.name, types[c.name]) for c in table.columns if c.name in types),
+            primary_key=tuple(pk),
+            minted={},
+            fks=fk_plans,
+            primary_fk=None,
+            model_columns=tuple(c.name for c in table.columns if c.name not in ignored),
+            ignored=ignored,
+            checks=_checks(table),
+            real_ref=table.display,
+            copied=True,
+        )
     minted: dict[str, KeyFormat] = {}
     for name in list(pk) + [c.name for c in table.columns if c.unique or c.id_like]:
         if name not in fk_columns and name not in minted and name not in ignored:
@@ -152,6 +171,8 @@ def _personal(
     """Find the table's personal columns and plan their treatment (``privacy.personal``);
     the ones generated after sampling leave the model's columns."""
     plan, frame = plans[key], frames[key]
+    if plan.copied:
+        return plan, frame
     skip = {*plan.primary_key, *plan.ignored, *(c for fk in plan.fks for c in fk.columns)}
     # a unique column that is no key (an e-mail) is faked unique rather than minted
     skip |= {c.name for c in table.columns if c.name in plan.minted and c.id_like}

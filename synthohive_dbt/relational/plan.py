@@ -112,6 +112,8 @@ class TablePlan:
     # personal columns: how each is treated (those faked, masked or dropped are not in
     # model_columns: they are filled after the model samples)
     personal: tuple[PersonalColumn, ...] = ()
+    # ``synthohive_mode: copy``: the real rows copied as they are, keys included, no scale
+    copied: bool = False
 
     @property
     def generated_personal(self) -> tuple[str, ...]:
@@ -171,6 +173,7 @@ class TablePlan:
             "copy_unique_share": self.copy_unique_share,
             "rules": [rule_to_json(r) for r in self.rules],
             "personal": [p.to_json() for p in self.personal],
+            "copied": self.copied,
         }
 
     @classmethod
@@ -202,6 +205,7 @@ class TablePlan:
             copy_unique_share=_optional_float(data.get("copy_unique_share")),
             rules=tuple(rule_from_json(r) for r in data.get("rules", ())),
             personal=tuple(PersonalColumn.from_json(p) for p in data.get("personal", ())),
+            copied=bool(data.get("copied", False)),
         )
 
 

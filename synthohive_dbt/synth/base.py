@@ -102,6 +102,10 @@ _REGISTRY: dict[str, str] = {
 }
 
 
+#: models the relational layer picks itself, never offered as ``--model``
+_INTERNAL: dict[str, str] = {"copy": "synthohive_dbt.synth.copy:CopyModel"}
+
+
 def available_models() -> tuple[str, ...]:
     return tuple(_REGISTRY)
 
@@ -112,9 +116,10 @@ def register_model(name: str, target: str) -> None:
 
 
 def get_model_class(name: str) -> type[TableModel]:
-    if name not in _REGISTRY:
+    target = _REGISTRY.get(name) or _INTERNAL.get(name)
+    if target is None:
         raise ModelError(f"unknown model {name!r}; choose one of: {', '.join(sorted(_REGISTRY))}")
-    module_name, _, attr = _REGISTRY[name].partition(":")
+    module_name, _, attr = target.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

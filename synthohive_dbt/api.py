@@ -22,9 +22,11 @@ from .manifest import build_graph
 from .pipeline import (
     DEFAULT_SCHEMA,
     fit_graph,
+    measure_privacy,
     read_and_validate,
     write_synthetic,
 )
+from .privacy.metrics import TablePrivacy, write_report
 from .progress import SILENT, Reporter
 from .project import Project, compile_models, load_project
 from .refit import Refit, merge, plan_refit, saved_artifacts
@@ -34,7 +36,7 @@ from .relational.generate import DEFAULT_CHUNK_ROWS
 from .relational.identities import RuleSet
 from .schema import ColumnType, SchemaGraph
 from .synth.base import ModelOptions
-from .warehouse import open_warehouse
+from .warehouse import Relation, open_warehouse
 
 
 @dataclass(frozen=True)
@@ -80,9 +82,16 @@ class GenerateResult:
     locations: dict[str, str] = field(default_factory=dict)  # table name -> relation written
     warnings: tuple[str, ...] = ()
     target: str | None = None
+    privacy: tuple[TablePrivacy, ...] = ()  # holdout metrics per generated table
+    privacy_path: Path | None = None  # where they were written (privacy.json)
+
+    @property
+    def privacy_failures(self) -> tuple[TablePrivacy, ...]:
+        return tuple(p for p in self.privacy if not p.passed)
 
 
 EXPORTS = ("seeds", "python_models")
+PRIVACY_JSON = "privacy.json"  # beside the artifacts: holdout metrics of the last generate
 
 
 def open_project(opts: ProjectOptions) -> Project:
@@ -255,20 +264,32 @@ def generate(
             target=project.target_name,
         )
     if environment:
-        return _generate_environment(project, relational, start, chunk_rows=chunk_rows, **common)
+        return _generate_environment(
+            project, relational, start, artifacts_dir, chunk_rows=chunk_rows, **common
+        )
     schema = schema or DEFAULT_SCHEMA
     fidelity = fidelity_config(project, relational) if write_yaml else None
     if write_yaml:  # refuse before anything is written
         check_writable(yaml_target(project.project_dir, yaml_path))
     with open_warehouse(project.adapter_type, project.credentials) as wh:
         written = write_synthetic(relational, wh, schema=schema, chunk_rows=chunk_rows, **common)
+        where = {k: Relation(None, schema, p.identifier) for k, p in relational.plans.items()}
+        privacy = measure_privacy(relational, wh, where, seed=seed, reporter=reporter)
+    privacy_path = artifacts_dir / PRIVACY_JSON
+    write_report(privacy_path, privacy)
     written_yaml = None
     if write_yaml:
         written_yaml = write_sources_yaml(
             project, relational, schema, yaml_path, fidelity=fidelity, scale=scale
         )
     return GenerateResult(
-        schema, written, time.perf_counter() - start, written_yaml, target=project.target_name
+        schema,
+        written,
+        time.perf_counter() - start,
+        written_yaml,
+        target=project.target_name,
+        privacy=tuple(privacy),
+        privacy_path=privacy_path,
     )
 
 
@@ -294,11 +315,18 @@ def _check_generate_modes(
 
 
 def _generate_environment(
-    project: Project, relational: RelationalModel, start: float, **kwargs
+    project: Project, relational: RelationalModel, start: float, artifacts_dir: Path, **kwargs
 ) -> GenerateResult:
     places = placements(project.manifest, relational.plans, project.target_name)
     with open_warehouse(project.adapter_type, project.credentials) as wh:
         written = write_environment(relational, wh, places, **kwargs)
+        # the real tables, where this target reaches them (another database may hold them)
+        where = {p.key: p.target for p in places}
+        privacy = measure_privacy(
+            relational, wh, where, seed=kwargs.get("seed", 0), reporter=kwargs["reporter"]
+        )
+    privacy_path = artifacts_dir / PRIVACY_JSON
+    write_report(privacy_path, privacy)
     return GenerateResult(
         "",
         written,
@@ -306,4 +334,6 @@ def _generate_environment(
         mode="environment",
         locations={p.name: str(p.target) for p in places},
         target=project.target_name,
+        privacy=tuple(privacy),
+        privacy_path=privacy_path,
     )

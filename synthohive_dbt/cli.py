@@ -126,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="reproduce the real share of FK values without a parent (default: none)",
     )
     p.add_argument(
+        "--privacy-gate",
+        action="store_true",
+        help="exit 1 when a table fails the holdout privacy check (tables stay written)",
+    )
+    p.add_argument(
         "--chunk-rows", type=int, default=200_000, help="rows generated and written per chunk"
     )
     mode = p.add_mutually_exclusive_group()
@@ -285,6 +290,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
     for name, rows in result.tables.items():
         where = result.locations.get(name, f"{result.schema}.{name}")
         print(f"  {where}: {rows} rows")
+    _print_privacy(result)
+    if args.privacy_gate and result.privacy_failures:
+        names = ", ".join(p.table for p in result.privacy_failures)
+        print(
+            f"error: privacy gate: {names} failed the holdout check (see above and "
+            f"{result.privacy_path}); the synthetic tables are written: drop them or refit "
+            "(fewer epochs, a larger min_category_rows) and generate again",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     if result.mode == "environment":
         print(
             f"generated {len(result.tables)} tables into the synthetic environment of target "
@@ -299,6 +314,23 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if result.yaml_path:
         print(f"sources YAML: {result.yaml_path} (run `dbt test --select source:synthohive`)")
     return EXIT_OK
+
+
+def _print_privacy(result) -> None:
+    """One line per table: the holdout metrics and the verdict, then where they are."""
+    if not result.privacy:
+        return
+    print("privacy (synthetic rows vs training rows and the holdout no model saw):")
+    for p in result.privacy:
+        verdict = "ok" if p.passed else "FAILED: " + "; ".join(p.reasons)
+        note = f" ({p.note})" if getattr(p, "note", None) and p.passed else ""
+        print(
+            f"  {p.table}: DCR share {p.dcr_share:.3f} (ideal 0.5), exact matches "
+            f"training {p.exact_match_training:.1%} / holdout {p.exact_match_holdout:.1%}, "
+            f"NNDR median {p.nndr_median:.2f}: {verdict}{note}"
+        )
+    if result.privacy_path:
+        print(f"privacy metrics: {result.privacy_path}")
 
 
 def _print_export(result, project: Path) -> None:

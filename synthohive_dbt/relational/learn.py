@@ -101,6 +101,11 @@ def prepare(
         columns = [_learned_column(plan, table, table.column(c)) for c in plan.model_columns]
         columns += [_derived_column(name, values) for name, values in extra.items()]
         holdout = None if plan.copied else holdout_mask(real[key], seed, privacy)
+        if holdout is not None:  # generate finds the same rows again for the metrics
+            recipe = {"seed": seed, "share": privacy.holdout_share}
+            recipe |= {"max_rows": privacy.holdout_max_rows, "rows": int(holdout.sum())}
+            plan = plan.with_(holdout=recipe)
+        plans[key] = plan
         prepared[key] = Prepared(plan, learned, columns, context, holdout)
     return prepared
 

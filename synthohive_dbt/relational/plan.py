@@ -114,6 +114,8 @@ class TablePlan:
     personal: tuple[PersonalColumn, ...] = ()
     # ``synthohive_mode: copy``: the real rows copied as they are, keys included, no scale
     copied: bool = False
+    # how the holdout rows were chosen (privacy.holdout): {"seed", "share", "max_rows"}
+    holdout: Mapping[str, Any] | None = None
 
     @property
     def generated_personal(self) -> tuple[str, ...]:
@@ -174,6 +176,7 @@ class TablePlan:
             "rules": [rule_to_json(r) for r in self.rules],
             "personal": [p.to_json() for p in self.personal],
             "copied": self.copied,
+            "holdout": dict(self.holdout) if self.holdout else None,
         }
 
     @classmethod
@@ -206,6 +209,7 @@ class TablePlan:
             rules=tuple(rule_from_json(r) for r in data.get("rules", ())),
             personal=tuple(PersonalColumn.from_json(p) for p in data.get("personal", ())),
             copied=bool(data.get("copied", False)),
+            holdout=data.get("holdout"),
         )
 
 

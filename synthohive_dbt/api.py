@@ -8,9 +8,11 @@ layer over these functions.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import pandas as pd
 
 from .emit import check_package, check_writable, write_sources_yaml, yaml_target
 from .emit.exports import export_python_models, export_seeds, fidelity_config
@@ -26,7 +28,10 @@ from .pipeline import (
     read_and_validate,
     write_synthetic,
 )
+from .privacy.detect import Finding
 from .privacy.metrics import TablePrivacy, write_report
+from .privacy.personal import findings_of
+from .privacy.settings import is_copy
 from .progress import SILENT, Reporter
 from .project import Project, compile_models, load_project
 from .refit import Refit, merge, plan_refit, saved_artifacts
@@ -58,6 +63,8 @@ class Inspection:
     graph: SchemaGraph
     column_types: dict[str, dict[str, ColumnType]] = field(default_factory=dict)
     rules: dict[str, RuleSet] | None = None  # with the warehouse: declared and found in data
+    # personal data per table key: from markings and names, and from values with the data
+    personal: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -121,10 +128,31 @@ def inspect(opts: ProjectOptions, *, with_warehouse: bool = False) -> Inspection
     project = open_project(opts)
     graph = schema_graph(project)
     if not with_warehouse:
-        return Inspection(project, graph)
+        return Inspection(project, graph, personal=personal_data(graph))
     with open_warehouse(project.adapter_type, project.credentials) as wh:
         graph, types, frames = read_and_validate(graph, wh, read_rows=True)
-    return Inspection(project, graph, types, graph_rules(graph, frames))
+    return Inspection(
+        project, graph, types, graph_rules(graph, frames), personal_data(graph, frames)
+    )
+
+
+def personal_data(
+    graph: SchemaGraph, frames: Mapping[str, pd.DataFrame] | None = None
+) -> dict[str, tuple[Finding, ...]]:
+    """Per table key, its personal columns (keys left out: they are minted anyway),
+    found from dbt markings and names, and from a sample of the values with ``frames``."""
+    out: dict[str, tuple[Finding, ...]] = {}
+    for key in graph.order:
+        table = graph.table(key)
+        if is_copy(table.meta):
+            continue
+        keys = set(table.primary_key.columns if table.primary_key else ())
+        keys |= {c for fk in graph.fks_of(key) for c in fk.columns}
+        frame = (frames or {}).get(key)
+        found = tuple(findings_of(table, frame, keys, seed=0))
+        if found:
+            out[key] = found
+    return out
 
 
 def default_artifacts(project: Project) -> Path:

@@ -226,9 +226,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
     result = inspect(_project_options(args), with_warehouse=args.check_data)
     if args.json:
-        print(json.dumps(graph_to_json(result.graph, result.rules), indent=2))
+        print(json.dumps(graph_to_json(result.graph, result.rules, result.personal), indent=2))
     else:
-        print(graph_to_text(result.graph, result.rules))
+        print(graph_to_text(result.graph, result.rules, result.personal))
     return EXIT_OK
 
 

@@ -7,9 +7,11 @@ the YAML that declares them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .privacy.detect import Finding
+from .privacy.settings import is_copy
 from .relational.identities import (
     DECLARED,
     Derive,
@@ -24,6 +26,7 @@ from .schema import INFERRED, Column, ForeignKey, Origin, ProbableForeignKey, Sc
 #: per table key, the rules generation enforces (``synthohive_dbt.relational.discovery``
 #: finds them in the data for ``inspect --check-data``); without it, the declared ones
 Rules = Mapping[str, RuleSet] | None
+Personal = Mapping[str, Sequence[Finding]] | None
 
 
 def _origin_text(origin: Origin) -> str:
@@ -119,8 +122,21 @@ def _table_json(table: Table, graph: SchemaGraph, rules: Rules = None) -> dict[s
     }
 
 
-def graph_to_json(graph: SchemaGraph, rules: Rules = None) -> dict[str, Any]:
+def graph_to_json(
+    graph: SchemaGraph, rules: Rules = None, personal: Personal = None
+) -> dict[str, Any]:
     return {
+        "personal_data": [
+            {
+                "table": graph.table(k).name,
+                "column": f.column,
+                "kind": f.kind,
+                "evidence": list(f.evidence),
+                "treatment": f.treatment,
+            }
+            for k in graph.order
+            for f in (personal or {}).get(k, ())
+        ],  # fmt: skip
         "tables": [_table_json(graph.table(k), graph, rules) for k in graph.order],
         "order": [graph.table(k).name for k in graph.order],
         "deferred": [_fk_json(fk, graph) for fk in graph.deferred],
@@ -164,7 +180,26 @@ def _probable_lines(graph: SchemaGraph) -> list[str]:
     return lines
 
 
-def graph_to_text(graph: SchemaGraph, rules: Rules = None) -> str:
+def _personal_lines(graph: SchemaGraph, personal: Personal) -> list[str]:
+    """The "personal data" section: what was found, why, and what generate does."""
+    lines = ["", "personal data (treatment: set config.meta synthohive_pii per column):"]
+    found = False
+    for key in graph.order:
+        table = graph.table(key)
+        if is_copy(table.meta):
+            lines.append(f"  {table.name}: copied as it is (synthohive_mode: copy)")
+            continue
+        for f in (personal or {}).get(key, ()):
+            found = True
+            lines.append(
+                f"  {table.name}.{f.column}  {f.kind}  {f.treatment}  ({'; '.join(f.evidence)})"
+            )
+    if not found:
+        lines.append("  none found")
+    return lines
+
+
+def graph_to_text(graph: SchemaGraph, rules: Rules = None, personal: Personal = None) -> str:
     lines: list[str] = []
     for key in graph.order:
         table = graph.table(key)
@@ -197,6 +232,8 @@ def graph_to_text(graph: SchemaGraph, rules: Rules = None) -> str:
     lines.append("")
     lines.append("generation order: " + " -> ".join(graph.table(k).name for k in graph.order))
     lines += _probable_lines(graph)
+    if personal is not None:
+        lines += _personal_lines(graph, personal)
     for warning in graph.warnings:
         lines.append(f"warning: {warning}")
     return "\n".join(lines)

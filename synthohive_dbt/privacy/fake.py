@@ -185,8 +185,9 @@ def learn_spec(
 def email_pattern(emails: pd.Series, first: pd.Series, last: pd.Series) -> str | None:
     """How e-mail local parts are built from the row's names ("{first}.{last}",
     "{f}{last}", ...), compared case-insensitively after folding accents and ignoring
-    trailing digits; the pattern matching at least 80% of the rows with all three
-    present, else None."""
+    trailing digits: when the known patterns together match at least 80% of the rows with
+    all three present, the most common of them (fake addresses then follow the fake names
+    in that one pattern); else None."""
     frame = pd.DataFrame(
         {"e": emails.to_numpy(), "f": first.to_numpy(), "l": last.to_numpy()}, dtype=object
     ).dropna()
@@ -198,7 +199,10 @@ def email_pattern(emails: pd.Series, first: pd.Series, last: pd.Series) -> str |
     given_last = fold_names(frame["l"].to_numpy(), "")
     shares = {p: float(np.mean(fill(p, given_first, given_last) == local)) for p in EMAIL_PATTERNS}
     best = max(shares, key=shares.get)
-    return best if shares[best] >= _PATTERN_SHARE else None
+    built = np.zeros(len(local), dtype=bool)
+    for p in EMAIL_PATTERNS:
+        built |= fill(p, given_first, given_last) == local
+    return best if float(built.mean()) >= _PATTERN_SHARE and shares[best] > 0 else None
 
 
 def _row_codes(spec: FakeSpec, locales: np.ndarray | None, rows: np.ndarray) -> np.ndarray:

@@ -14,10 +14,16 @@ from .settings import PrivacySettings
 
 
 def row_hashes(frame: pd.DataFrame, seed: int) -> np.ndarray:
-    """A uint64 per row from its values (columns in name order), keyed by ``seed``."""
+    """A uint64 per row from its values (columns in name order), mixed with ``seed``
+    (pandas keys only the hashes of text, so the seed is mixed in afterwards)."""
     ordered = frame[sorted(frame.columns, key=str)]
-    key = f"synthohive{seed % 10**6:06d}"  # 16 characters, as pandas requires
-    return pd.util.hash_pandas_object(ordered, index=False, hash_key=key).to_numpy()
+    hashes = pd.util.hash_pandas_object(ordered, index=False).to_numpy().astype(np.uint64)
+    salt = np.random.SeedSequence([seed, 0x5EED]).generate_state(1, dtype=np.uint64)[0]
+    with np.errstate(over="ignore"):  # splitmix64 finaliser: wrapping arithmetic
+        x = hashes ^ salt
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
 
 
 def holdout_size(n: int, settings: PrivacySettings) -> int:

@@ -316,9 +316,12 @@ def _duplicates(frame: pd.DataFrame, columns: Sequence[str]) -> str | None:
     count = int(dup.sum())
     if not count:
         return None
-    example = keys[dup].iloc[0].tolist()
-    shown = example[0] if len(example) == 1 else tuple(example)
-    return f"{count} duplicate row(s), e.g. {shown!r}"
+    # no value is shown: a key may be personal data, and errors end up in logs
+    cols = ", ".join(columns)
+    return (
+        f"{count} duplicate row(s) (find them with: select {cols}, count(*) ... "
+        f"group by {cols} having count(*) > 1)"
+    )
 
 
 def count_orphans(

@@ -88,10 +88,9 @@ class ColumnCodec:
             unseen = codes.isna().to_numpy() & ~null
             if unseen.any():
                 if self.other_index is None:
-                    bad = keys[unseen].iloc[0]
-                    raise DataError(
-                        f"column {self.name!r} holds value {bad!r} not seen during fit; "
-                        "refit the model on the current data"
+                    raise DataError(  # the value is not shown: errors end up in logs
+                        f"column {self.name!r} holds {int(unseen.sum())} value(s) not seen "
+                        "during fit; refit the model on the current data"
                     )
                 codes[unseen] = self.other_index
             # copy: pandas 3 hands out read-only views
@@ -329,8 +328,9 @@ def _fit_discrete(
             outside = [k for k, ok in zip(counts.index, keep, strict=True) if not ok]
             rows = int(counts[[not ok for ok in keep]].sum())
             raise DataError(
-                f"column {base['name']!r} holds values outside its accepted_values test "
-                f"({outside[:5]!r}, {rows} rows); fix the data or the test"
+                f"column {base['name']!r} holds {len(outside)} value(s) outside its "
+                f"accepted_values test ({rows} rows; `dbt test` on the real table lists "
+                "them); fix the data or the test"
             )
     # deterministic order: by frequency, then by value text
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))

@@ -146,10 +146,12 @@ def synthesize(adapter: Any, args: OperationArgs) -> dict[str, Any]:
     from .api import fit_graph, write_synthetic
     from .emit.thresholds import synthohive_vars
     from .manifest import build_graph
+    from .pipeline import measure_privacy
+    from .privacy.metrics import write_report
     from .relational import RelationalModel
     from .relational.engine import PLAN_JSON
     from .synth.base import ModelOptions
-    from .warehouse import wrap_connection
+    from .warehouse import Relation, wrap_connection
 
     start = time.perf_counter()
     config = adapter.config
@@ -190,8 +192,16 @@ def synthesize(adapter: Any, args: OperationArgs) -> dict[str, Any]:
     written = write_synthetic(
         relational, wh, schema=args.schema, scale=args.scale, seed=args.seed, reporter=reporter
     )
+    where = {k: Relation(None, args.schema, p.identifier) for k, p in relational.plans.items()}
+    privacy = measure_privacy(relational, wh, where, seed=args.seed, reporter=reporter)
+    write_report(Path(artifacts) / "privacy.json", privacy)
     seconds = time.perf_counter() - start
     lines += [f"  {args.schema}.{name}: {rows} rows" for name, rows in written.items()]
+    lines += [
+        f"synthohive: privacy {p.table}: DCR share {p.dcr_share:.3f} (ideal 0.5): "
+        + ("ok" if p.passed else "FAILED: " + "; ".join(p.reasons))
+        for p in privacy
+    ]
     lines.append(
         f"synthohive: wrote {len(written)} synthetic tables into schema {args.schema!r} "
         f"(scale {args.scale:g}, seed {args.seed}) in {seconds:.1f}s"

@@ -31,7 +31,7 @@ from .pipeline import (
 from .privacy.detect import Finding
 from .privacy.metrics import TablePrivacy, write_report
 from .privacy.personal import findings_of
-from .privacy.settings import is_copy
+from .privacy.settings import PrivacySettings, is_copy
 from .progress import SILENT, Reporter
 from .project import Project, compile_models, load_project
 from .refit import Refit, merge, plan_refit, saved_artifacts
@@ -191,6 +191,7 @@ def fit(
             model=model,
             options=options,
             seed=seed,
+            privacy=PrivacySettings.parse(synthohive_vars(project.config))[0],
         )
     elif opts.state is not None:
         if not project.selected:

@@ -69,7 +69,9 @@ def fit_graph(
     _check_identifiers(graph)
     privacy = check_privacy(graph, synthohive_vars)
     options = replace(options or ModelOptions(), min_category_rows=privacy.min_category_rows)
-    definitions = definition_fingerprints(graph, model=model, options=options, seed=seed)
+    definitions = definition_fingerprints(
+        graph, model=model, options=options, seed=seed, privacy=privacy
+    )
     reporter.event("stage", stage="read", tables=len(graph.tables))
     graph, _, frames = read_and_validate(graph, wh, read_rows=True, reporter=reporter)
     reporter.event("stage", stage="fit", tables=len(graph.tables))

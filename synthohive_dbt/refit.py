@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ArtifactError, SelectionError
+from .privacy.settings import PrivacySettings
 from .relational import RelationalModel
 from .relational.engine import PLAN_JSON, SavedArtifacts
 from .relational.fingerprint import definition_fingerprints
@@ -69,6 +70,7 @@ def plan_refit(
     model: str,
     options: ModelOptions,
     seed: int,
+    privacy: PrivacySettings | None = None,
 ) -> Refit:
     """Apply the rule above; ``graph_of`` builds the schema graph of given table keys."""
     present = [k for k in saved.order if _exists(manifest, k)]
@@ -82,7 +84,9 @@ def plan_refit(
         )
     dropped = tuple(k for k in saved.order if k not in tables)
 
-    definitions = definition_fingerprints(graph, model=model, options=options, seed=seed)
+    definitions = definition_fingerprints(
+        graph, model=model, options=options, seed=seed, privacy=privacy
+    )
     stale = {
         k
         for k in tables

@@ -33,7 +33,11 @@ real sets are alike from the synthetic rows' point of view.
 - NNDR: nearest over second-nearest training distance; 1 when both are 0 (a row copied
   from two identical training rows singles out neither), 0 when only the nearest is 0.
 - Gate: fails when the DCR share exceeds 0.5 + margin, margin = 1.96 * sqrt(0.25 /
-  synthetic rows) (the binomial 95% half-width at p = 0.5, the widest), or when the unique
+  synthetic rows + 0.25 / reference rows): the binomial 95% half-width at p = 0.5 (the
+  widest) for the synthetic rows, widened for the reference rows every synthetic row is
+  measured against (a few dozen reference rows move the share as much as their own
+  count of coin flips would; measured on the people fixture: the synthetic-rows term alone
+  failed a model that copies nothing in 22% of reseeded samples), or when the unique
   matches' training share exceeds p0 + 1.96 * sqrt(p0 * (1 - p0) / unique_matches) (one-sided
   binomial test). The exact-match test needs at least ``MIN_UNIQUE_MATCHES`` (20) unique
   matches; with fewer, only distances judge and a ``note`` says so. Sampling is seeded by the
@@ -142,7 +146,7 @@ def table_privacy(
     syn_pick = _pick(n_exact, n_syn, rng)  # a sample of the exact-match rows
     rows = {"training": n_ref, "holdout": n_ref, "synthetic": n_syn}
     exact_rows = {"training": n_train, "holdout": n_hold, "synthetic": n_exact}
-    margin = Z_95 * math.sqrt(0.25 / n_syn) if n_syn else math.nan
+    margin = Z_95 * math.sqrt(0.25 / n_syn + 0.25 / max(n_ref, 1)) if n_syn else math.nan
     not_judged = _not_judged(columns, n_train, n_hold, n_syn)
     if not columns or n_ref < 2 or n_syn == 0:
         nan = math.nan

@@ -284,7 +284,7 @@ def fit_relational(
     model_cls = get_model_class(model) if isinstance(model, str) else model
     if definitions is None:
         definitions = definition_fingerprints(
-            graph, model=model_cls.name, options=options, seed=seed
+            graph, model=model_cls.name, options=options, seed=seed, privacy=privacy
         )
     prepared = prepare(graph, frames, seed, privacy)
     models: dict[str, TableModel] = {}

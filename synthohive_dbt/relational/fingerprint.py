@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..privacy.settings import PrivacySettings
 from ..schema import Origin, SchemaGraph
 from ..synth.base import ModelOptions
 from .learn import Prepared
@@ -51,10 +52,17 @@ class Fingerprint:
 
 
 def definition_fingerprints(
-    graph: SchemaGraph, *, model: str, options: ModelOptions, seed: int
+    graph: SchemaGraph,
+    *,
+    model: str,
+    options: ModelOptions,
+    seed: int,
+    privacy: PrivacySettings | None = None,
 ) -> dict[str, str]:
     """The definition part of every table of ``graph`` (a graph as the manifest gives it,
-    before the warehouse is read), by table key."""
+    before the warehouse is read), by table key. The privacy settings belong to it: a
+    larger k must drop rare values from the artifacts, another holdout retrain."""
+    privacy = privacy or PrivacySettings()
     settings = {
         "version": __version__,
         "model": model,
@@ -62,6 +70,8 @@ def definition_fingerprints(
         "batch_size": options.batch_size,
         "extra": _canonical(options.extra),
         "seed": seed,
+        "min_category_rows": privacy.min_category_rows,
+        "holdout": [privacy.holdout_share, privacy.holdout_max_rows],
     }
     out = {}
     for key in graph.order:

@@ -33,7 +33,7 @@ from ..errors import DataError, ModelError
 from ..progress import SILENT, Reporter
 from ..schema import Column
 from .base import ModelOptions, TableModel
-from .columns import CONTINUOUS, DISCRETE, NULL, ColumnCodec, fit_codecs
+from .columns import CONTINUOUS, DISCRETE, NULL, ColumnCodec, fit_codecs, is_public
 
 STATE_VERSION = 1
 DEFAULT_QUANTILES = 1000
@@ -102,7 +102,8 @@ class GaussianCopulaModel(TableModel):
         marginals = _Marginals(levels)
         for i, (codec, column) in enumerate(zip(codecs, columns, strict=True)):
             if codec.kind == CONTINUOUS:
-                marginals.add_continuous(i, codec, codec.encode(frame[column.name]), rng)
+                k = 1 if is_public(column) else self.options.min_category_rows
+                marginals.add_continuous(i, codec, codec.encode(frame[column.name]), rng, k)
             elif codec.kind == DISCRETE:
                 marginals.add_discrete(i, codec, codec.encode(frame[column.name]), rng)
         ctx_table, ctx_latent, ctx_mean, ctx_std = _fit_context(context, n, levels)
@@ -294,14 +295,20 @@ class _Marginals:
         self.codes: list[np.ndarray] = []
 
     def add_continuous(
-        self, column: int, codec: ColumnCodec, values: np.ndarray, rng: np.random.Generator
+        self,
+        column: int,
+        codec: ColumnCodec,
+        values: np.ndarray,
+        rng: np.random.Generator,
+        k: int = 1,
     ) -> None:
         """A value dimension, plus a null indicator when the codec lets nulls through
-        (not_null codecs have null_rate 0: their null rows only drop out of the fit)."""
+        (not_null codecs have null_rate 0: their null rows only drop out of the fit).
+        The quantile table holds means of ``k`` neighbouring values, never one row's."""
         present = ~np.isnan(values)
         latent, ordered = _value_latent(values, present, rng)
         self.dims.append(_Dim(column, _VALUE, row=len(self.quantiles)))
-        self.quantiles.append(_quantile_table(ordered, self.levels))
+        self.quantiles.append(_quantile_table(_k_means(ordered, k), self.levels))
         self.latents.append(latent)
         if codec.null_rate > 0:
             layout = np.array([0, -1], dtype=np.int64)
@@ -334,6 +341,21 @@ def _levels(n: int, quantiles: int) -> np.ndarray:
     if quantiles < 2:
         raise ModelError(f"copula option quantiles={quantiles} must be at least 2")
     return np.linspace(0.0, 1.0, max(2, min(n, quantiles)))
+
+
+def _k_means(ordered: np.ndarray, k: int) -> np.ndarray:
+    """Sorted values replaced by the mean of the ``k`` values around each (a moving
+    window that stays inside the data): the stored marginal is made of means of at least
+    k real values (privacy: no single row's value, extremes included), still sorted."""
+    m = len(ordered)
+    k = min(max(int(k), 1), m)
+    if k <= 1:
+        return ordered
+    sums = np.concatenate([[0.0], np.cumsum(ordered)])
+    start = np.clip(np.arange(m) - k // 2, 0, m - k)
+    means = (sums[start + k] - sums[start]) / k
+    # equal values stay exact (a tie run at least k long keeps its value)
+    return np.maximum.accumulate(means)
 
 
 def _quantile_table(ordered: np.ndarray, levels: np.ndarray) -> np.ndarray:

@@ -187,3 +187,20 @@ def test_copy_model_returns_the_rows_as_they_are_through_its_artifact():
     meta, tensors = model.state()
     back = CopyModel.from_state(json.loads(json.dumps(meta)), tensors)
     pd.testing.assert_frame_equal(back.sample(99, rng=np.random.default_rng(1)), frame)
+
+
+def test_unique_personal_columns_stay_unique_across_chunks():
+    from synthohive_dbt.privacy.fake import FakeSpec
+    from synthohive_dbt.privacy.personal import PersonalColumn, fill
+
+    spec = FakeSpec(kind="national_id", unique=True, formats=(("###-##-###\\0", 1.0),))
+    col = PersonalColumn("ssn", "national_id", "fake", ("test",), spec=spec)
+    rng, seen = np.random.default_rng(0), {}
+    chunks = []
+    for _ in range(4):  # 4 chunks of 2,000 from a space of 100,000
+        out = pd.DataFrame(index=range(2_000))
+        fill([col], out, {}, rng, None, seen)
+        chunks.append(out["ssn"])
+    values = pd.concat(chunks)
+    assert values.is_unique and len(values) == 8_000
+    assert values.str.fullmatch(r"\d{3}-\d{2}-\d{3}0").all()

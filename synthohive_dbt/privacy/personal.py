@@ -229,10 +229,13 @@ def fill(
     parent_values: Mapping[int, tuple[pd.DataFrame, np.ndarray]],
     rng: np.random.Generator,
     avoid: Mapping[str, pd.Series] | None = None,
+    seen: dict[str, set[str]] | None = None,
 ) -> None:
     """Set every generated personal column of ``out`` (in place). ``parent_values``
     maps an FK index to (the synthetic parent frame, each row's parent row or -1);
-    ``avoid`` a column's real values, which a made-up value is never equal to."""
+    ``avoid`` a column's real values, which a made-up value is never equal to; ``seen``
+    the values earlier chunks of the table gave its unique columns (updated here), so a
+    unique column stays unique across chunks."""
     n = len(out)
     for col in personal:
         if not col.generated:
@@ -255,6 +258,10 @@ def fill(
         if col.names and all(c in out for c in col.names):
             first, last = out[col.names[0]], out[col.names[1]]
         real = (avoid or {}).get(col.column) if col.avoids_real else None
+        unique = col.spec.unique and seen is not None
+        if unique and seen.get(col.column):
+            earlier = pd.Series(list(seen[col.column]), dtype=object)
+            real = earlier if real is None else pd.concat([real.astype(object), earlier])
         if col.treatment == "mask" and col.domains:
             values = fake_values(col.spec, n, rng, locales=locales)
             values = _with_domains(values, col.domains, rng)
@@ -270,6 +277,8 @@ def fill(
             values = fake_values(
                 col.spec, n, rng, locales=locales, first=first, last=last, avoid=real
             )
+        if unique:
+            seen.setdefault(col.column, set()).update(values.dropna().astype(str))
         out[col.column] = values.set_axis(out.index)
 
 

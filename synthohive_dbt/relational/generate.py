@@ -115,6 +115,7 @@ class TableGenerator:
     ):
         self.plan, self.model, self.made, self.plans = plan, model, made, plans
         self.avoid = avoid  # real values of personal columns, never generated
+        self.seen: dict[str, set[str]] = {}  # values unique personal columns gave so far
         self.scale, self.rng, self.keep_orphans = scale, rng, keep_orphans
         self.self_ref = next((fk for fk in plan.fks if fk.self_reference and not fk.deferred), None)
         # a hierarchy is built over the whole table at once
@@ -218,7 +219,7 @@ class TableGenerator:
         for name in plan.ignored:
             out[name] = None
         if plan.personal:  # faked, masked, dropped or repeated from the parent
-            fill_personal(plan.personal, out, parents, rng, self.avoid)
+            fill_personal(plan.personal, out, parents, rng, self.avoid, self.seen)
         order = [name for name, _ in plan.columns] + list(plan.derived)
         out = out[order]
         if plan.primary_key and not plan.minted.keys() & set(plan.primary_key):

@@ -287,6 +287,21 @@ def test_personal_values_have_valid_forms(generated):
     assert not problems, f"invalid made-up values (first five per column): {problems}"
 
 
+def test_emails_are_built_from_the_made_up_names(generated):
+    """Real customer e-mails are first.last@ or firstlast@: the fakes follow the fake names."""
+    import unicodedata
+
+    def fold(text: str) -> str:
+        return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+    customers = generated.synthetic("customers")[["first_name", "last_name", "email"]]
+    built = [
+        email.lower().startswith(fold(first)) and fold(last).replace(" ", "") in email.lower()
+        for first, last, email in customers.itertuples(index=False)
+    ]
+    assert sum(built) / len(built) >= 0.9
+
+
 def test_invoices_repeat_their_synthetic_customers_email(generated):
     customers = generated.synthetic("customers")[["customer_id", "email"]]
     invoices = generated.synthetic("invoices")[["invoice_id", "customer_id", "customer_email"]]

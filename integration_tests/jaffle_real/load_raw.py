@@ -19,8 +19,7 @@ checkout, the way tests/helpers.py copies ``integration_tests``.
 from __future__ import annotations
 
 import argparse
-import io
-import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +27,9 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
+sys.path.insert(0, str(HERE.parent))  # integration_tests/raw_tables.py, shared
+
+import raw_tables  # noqa: E402
 
 # Column types, spelled so that DuckDB and Postgres both accept them.
 TYPES: dict[str, dict[str, str]] = {
@@ -302,68 +304,20 @@ def make_raw(n_items: int = 2_000, seed: int = 0) -> dict[str, pd.DataFrame]:
     }
 
 
-def _create_sql(schema: str, table: str) -> str:
-    columns = ", ".join(f"{name} {kind}" for name, kind in TYPES[table].items())
-    return f"create table {schema}.{table} ({columns})"
-
-
 def write_duckdb(path: str | Path, schema: str, frames: dict[str, pd.DataFrame]) -> None:
     """Replace the tables ``frames`` in ``schema`` of the DuckDB file at ``path``."""
-    import duckdb
-
-    con = duckdb.connect(str(path))
-    try:
-        con.execute(f"create schema if not exists {schema}")
-        for table, frame in frames.items():
-            con.execute(f"drop table if exists {schema}.{table}")
-            con.execute(_create_sql(schema, table))
-            con.register("frame", frame)
-            columns = ", ".join(TYPES[table])
-            con.execute(f"insert into {schema}.{table} ({columns}) select {columns} from frame")
-            con.unregister("frame")
-    finally:
-        con.close()
+    raw_tables.write_duckdb(path, schema, frames, TYPES)
 
 
 def write_postgres(schema: str, frames: dict[str, pd.DataFrame], **connect) -> None:
-    """Replace the tables ``frames`` in ``schema`` (COPY), in one transaction;
-    ``connect``: psycopg2.connect arguments (default: the test server)."""
-    import psycopg2
-
-    connect = {"host": "127.0.0.1", "user": "postgres", "dbname": "test", **connect}
-    conn = psycopg2.connect(**connect)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(f"create schema if not exists {schema}")
-            for table, frame in frames.items():
-                cur.execute(f"drop table if exists {schema}.{table}")
-                cur.execute(_create_sql(schema, table))
-                buffer = io.StringIO()
-                frame[list(TYPES[table])].to_csv(buffer, index=False, header=False)
-                buffer.seek(0)
-                columns = ", ".join(TYPES[table])
-                cur.copy_expert(f"copy {schema}.{table} ({columns}) from stdin with csv", buffer)
-    finally:
-        conn.close()
+    """Replace the tables ``frames`` in ``schema`` (COPY), in one transaction."""
+    raw_tables.write_postgres(schema, frames, TYPES, **connect)
 
 
 def copy_project(dest: Path) -> Path:
-    """A fresh copy of this project at ``dest / 'jaffle_real'`` (no build output, no DuckDB
-    files) whose ``local:`` packages point at this checkout."""
-    project = dest / "jaffle_real"
-    shutil.copytree(
-        HERE,
-        project,
-        ignore=shutil.ignore_patterns(
-            "target*", "dbt_packages", "logs", "*.duckdb*", "__pycache__"
-        ),
-    )
-    packages = project / "packages.yml"
-    text = packages.read_text()
-    text = text.replace("local: ../../", f"local: {ROOT}/", 1)
-    text = text.replace("local: ../dbt_utils_shim", f"local: {HERE.parent / 'dbt_utils_shim'}", 1)
-    packages.write_text(text)
-    return project
+    """A fresh copy of this project at ``dest / 'jaffle_real'`` whose ``local:`` packages
+    point at this checkout."""
+    return raw_tables.copy_project(HERE, dest, ROOT)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -353,6 +353,13 @@ def _fit_table(
     return table_model
 
 
+#: table meta keys (after ``synthohive_``) that are settings of synthohive, not of a model
+_NOT_MODEL_OPTIONS = (
+    "pii", "pii_kind", "ignore", "kind", "model", "thresholds", "fidelity_severity",
+    "privacy", "locale", "mode",
+)  # fmt: skip
+
+
 def _meta_overrides(options: Mapping[str, object]) -> dict[str, object]:
     """``synthohive_epochs: 50`` in a table's config.meta overrides --epochs, etc."""
     out: dict[str, object] = {}
@@ -360,7 +367,7 @@ def _meta_overrides(options: Mapping[str, object]) -> dict[str, object]:
         name = str(key).removeprefix("synthohive_")
         if name in ("epochs", "batch_size"):
             out[name] = int(value)  # type: ignore[arg-type]
-        elif name not in ("pii", "ignore", "kind", "model", "thresholds", "fidelity_severity"):
+        elif name not in _NOT_MODEL_OPTIONS:
             out[name] = value
     return out
 

@@ -119,30 +119,12 @@ def _base_plan(graph: SchemaGraph, table: Table, frames: Mapping[str, pd.DataFra
     pk = table.primary_key.columns if table.primary_key else ()
     ignored = tuple(c.name for c in table.columns if _truthy(c.meta.get("synthohive_ignore")))
     types = {c.name: c.type for c in table.columns if c.type is not None}
-    if is_copy(table.meta):  # a reference table: its rows as they are, keys included
-        return TablePlan(
-            key=table.key,
-            name=table.name,
-            identifier=table.identifier,
-            database=table.database,
-            schema=table.schema,
-            rows=len(frame),
-            columns=tuple((c.name, types[c.name]) for c in table.columns if c.name in types),
-            primary_key=tuple(pk),
-            minted={},
-            fks=fk_plans,
-            primary_fk=None,
-            model_columns=tuple(c.name for c in table.columns if c.name not in ignored),
-            ignored=ignored,
-            checks=_checks(table),
-            real_ref=table.display,
-            copied=True,
-        )
+    copied = is_copy(table.meta)  # a reference table: its rows as they are, keys included
     minted: dict[str, KeyFormat] = {}
     for name in list(pk) + [c.name for c in table.columns if c.unique or c.id_like]:
-        if name not in fk_columns and name not in minted and name not in ignored:
+        if name not in fk_columns and name not in minted and name not in ignored and not copied:
             minted[name] = _key_format(table, frame[name], types[name].logical, fk_columns)
-    keyish = set(minted) | fk_columns | set(pk)
+    keyish = set() if copied else set(minted) | fk_columns | set(pk)
     return TablePlan(
         key=table.key,
         name=table.name,
@@ -154,7 +136,7 @@ def _base_plan(graph: SchemaGraph, table: Table, frames: Mapping[str, pd.DataFra
         primary_key=tuple(pk),
         minted=minted,
         fks=fk_plans,
-        primary_fk=choose_primary_fk(fk_plans),
+        primary_fk=None if copied else choose_primary_fk(fk_plans),
         model_columns=tuple(
             c.name for c in table.columns if c.name not in keyish and c.name not in ignored
         ),
@@ -162,6 +144,7 @@ def _base_plan(graph: SchemaGraph, table: Table, frames: Mapping[str, pd.DataFra
         options={k: v for k, v in table.meta.items() if str(k).startswith("synthohive")},
         checks=_checks(table),
         real_ref=table.display,
+        copied=copied,
     )
 
 

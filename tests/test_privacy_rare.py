@@ -204,3 +204,24 @@ def test_unique_personal_columns_stay_unique_across_chunks():
     values = pd.concat(chunks)
     assert values.is_unique and len(values) == 8_000
     assert values.str.fullmatch(r"\d{3}-\d{2}-\d{3}0").all()
+
+
+def test_privacy_meta_on_a_table_is_no_model_option_and_public_keeps_rare_values():
+    """``synthohive_privacy``/``synthohive_locale``/``synthohive_mode`` configure synthohive,
+    not CTGAN (whose options refuse unknown names); a public table keeps rare values."""
+    from synthohive_dbt.relational import fit_relational
+    from synthohive_dbt.synth.base import ModelOptions
+
+    meta = {"synthohive_privacy": "public", "synthohive_locale": "de_DE"}
+    table = Table(
+        "s.t", "things", "source", None, "raw", "things",
+        columns=(Column("id", type=INT, unique=True, not_null=True), Column("kind", type=TEXT)),
+        primary_key=PrimaryKey(("id",), Origin("test", "t")), meta=meta,
+    )  # fmt: skip
+    graph = SchemaGraph({"s.t": table}, (), ("s.t",))
+    frame = pd.DataFrame({"id": range(60), "kind": ["common"] * 59 + ["Rare Thing"]})
+    model = fit_relational(
+        graph, {"s.t": frame}, model="ctgan", options=ModelOptions(epochs=1, batch_size=20)
+    )
+    meta_json, _ = model.models["s.t"].state()
+    assert "Rare Thing" in json.dumps(meta_json)  # public: kept as it is

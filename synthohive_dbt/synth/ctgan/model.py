@@ -39,7 +39,7 @@ from .options import CTGANConfig, auto_batch_size
 from .sampler import ConditionSampler
 from .train import Holdout, Trainer, build_generator, generate, train
 from .transformer import DataTransformer
-from .validation import holdout_size
+from .validation import MIN_VALIDATION_ROWS, holdout_size
 
 STATE_VERSION = 1
 
@@ -103,6 +103,10 @@ class CTGANModel(TableModel):
             return
         if held:
             train_idx, hold_idx = np.flatnonzero(~holdout), np.flatnonzero(holdout)
+            # a few held-out rows would judge epochs by noise: validate on training rows,
+            # as small tables do (the holdout rows still train nothing)
+            if len(hold_idx) < MIN_VALIDATION_ROWS:
+                hold_idx = train_idx[: min(len(train_idx), c.validation_rows)]
         else:
             train_idx, hold_idx = _split(len(frame), c.validation_rows, rng)
         rows = transformer.transform([v[train_idx] for v in values], rng)

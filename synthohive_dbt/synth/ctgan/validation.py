@@ -19,6 +19,9 @@ from .transformer import CATEGORIES, MODES, ColumnLayout
 
 #: tables smaller than this validate on a sample of their training rows (no hold-out)
 MIN_ROWS_FOR_HOLDOUT = 100
+#: a given holdout smaller than this is not a validation sample (checkpoints would follow
+#: noise): such tables validate on their training rows, as small tables do
+MIN_VALIDATION_ROWS = 10
 #: context groups for conditional validation: at most this many, of at least MIN rows
 CONTEXT_GROUPS = 4
 MIN_GROUP_ROWS = 25

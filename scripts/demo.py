@@ -66,8 +66,16 @@ def main(argv: list[str] | None = None) -> int:
         if code != 0:
             return code
     result = dbtRunner().invoke(
-        ["test", "--select", "source:synthohive", "--project-dir", str(project),
-         "--profiles-dir", str(project), "--quiet"]
+        [
+            "test",
+            "--select",
+            "source:synthohive",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--quiet",
+        ]
     )
     statuses = [str(r.status) for r in (result.result or [])]
     passed = sum(s == "pass" for s in statuses)

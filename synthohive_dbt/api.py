@@ -19,8 +19,6 @@ from .emit.exports import export_python_models, export_seeds, fidelity_config
 from .emit.thresholds import synthohive_vars
 from .environment import placements, write_environment
 from .errors import EmitError, SelectionError
-from .lineage import models_downstream_of
-from .manifest import build_graph
 from .pipeline import (
     DEFAULT_SCHEMA,
     fit_graph,
@@ -33,13 +31,15 @@ from .privacy.metrics import TablePrivacy, write_report
 from .privacy.personal import findings_of
 from .privacy.settings import PrivacySettings, is_copy
 from .progress import SILENT, Reporter
-from .project import Project, compile_models, load_project
-from .refit import Refit, merge, plan_refit, saved_artifacts
+from .project.load import Project, compile_models, load_project
 from .relational import RelationalModel
 from .relational.discovery import graph_rules
 from .relational.generate import DEFAULT_CHUNK_ROWS
 from .relational.identities import RuleSet
+from .relational.refit import Refit, merge, plan_refit, saved_artifacts
 from .schema import ColumnType, SchemaGraph
+from .schema.lineage import models_downstream_of
+from .schema.manifest import build_graph
 from .synth.base import ModelOptions
 from .warehouse import Relation, open_warehouse
 

@@ -145,11 +145,11 @@ def synthesize(adapter: Any, args: OperationArgs) -> dict[str, Any]:
     """
     from .api import fit_graph, write_synthetic
     from .emit.thresholds import synthohive_vars
-    from .manifest import build_graph
     from .pipeline import measure_privacy
     from .privacy.metrics import write_report
     from .relational import RelationalModel
     from .relational.engine import PLAN_JSON
+    from .schema.manifest import build_graph
     from .synth.base import ModelOptions
     from .warehouse import Relation, wrap_connection
 
@@ -223,8 +223,8 @@ def compile_lineage(adapter: Any, manifest: Any, selected: Sequence[str]) -> dic
     from dbt.compilation import Compiler
     from dbt_common.exceptions import DbtBaseException
 
-    from .lineage import models_downstream_of
-    from .project import dbt_message
+    from .project.load import dbt_message
+    from .schema.lineage import models_downstream_of
 
     tables = {k for k in selected if not k.startswith("model.")}
     compiler = Compiler(adapter.config)
@@ -291,7 +291,7 @@ def _duckdb_cursor(handle: Any) -> Any:
 
 
 def _selection(manifest: Any, config: Any, args: OperationArgs) -> tuple[str, ...]:
-    from .selection import select_nodes_in_process
+    from .project.selection import select_nodes_in_process
 
     return select_nodes_in_process(
         manifest,

@@ -222,7 +222,7 @@ def _reporter(args: argparse.Namespace) -> Reporter:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     from .api import inspect
-    from .inspect_view import graph_to_json, graph_to_text
+    from .schema.inspect_view import graph_to_json, graph_to_text
 
     result = inspect(_project_options(args), with_warehouse=args.check_data)
     if args.json:
@@ -379,7 +379,7 @@ def _init_parser(sub) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from .init import init_project
+    from .scaffold import init_project
 
     result = init_project(
         args.project,

@@ -22,7 +22,6 @@ from .errors import (
     UnsafeWriteError,
     WarehouseError,
 )
-from .inferred import infer_from_data
 from .privacy.check import check_graph
 from .privacy.holdout import holdout_mask
 from .privacy.metrics import TablePrivacy, table_privacy
@@ -34,8 +33,9 @@ from .relational.fingerprint import definition_fingerprints
 from .relational.generate import DEFAULT_CHUNK_ROWS
 from .relational.plan import table_seed
 from .schema import ColumnType, SchemaGraph
+from .schema.inferred import infer_from_data
+from .schema.validate import validate_data
 from .synth.base import ModelOptions
-from .validate import validate_data
 from .warehouse import Warehouse
 from .warehouse.base import Relation
 

@@ -336,8 +336,8 @@ def test_run_operation_without_the_bridge_says_what_to_install(tmp_path):
 def test_in_process_selection_equals_dbt_ls(tmp_path, monkeypatch):
     """The bridge cannot run `dbt ls` (a nested dbtRunner resets dbt's state): its own
     evaluation with dbt's selector classes must choose what `dbt ls` chooses."""
-    from synthohive_dbt.project import _dbt_args, load_project
-    from synthohive_dbt.selection import select_nodes, select_nodes_in_process
+    from synthohive_dbt.project.load import _dbt_args, load_project
+    from synthohive_dbt.project.selection import select_nodes, select_nodes_in_process
 
     fixtures = Path(__file__).parent / "fixtures" / "projects"
     shutil.copytree(

@@ -29,6 +29,7 @@ def fit_codec(series: pd.Series, column: Column) -> ColumnCodec:
     covers the protection): every value kept, the real extremes bound the range."""
     return protected_codec(series, column, 1)
 
+
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 

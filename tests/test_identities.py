@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 from scipy.stats import ks_2samp
 
-from synthohive_dbt.inspect_view import graph_to_json, graph_to_text
 from synthohive_dbt.pipeline import fit_graph, write_synthetic
 from synthohive_dbt.relational import RelationalModel, fit_relational
 from synthohive_dbt.relational.discovery import discover, graph_rules
@@ -37,6 +36,7 @@ from synthohive_dbt.schema import (
     SchemaGraph,
     Table,
 )
+from synthohive_dbt.schema.inspect_view import graph_to_json, graph_to_text
 from synthohive_dbt.warehouse import wrap_connection
 
 INT = ColumnType(LogicalType.INTEGER, "integer")

@@ -14,8 +14,6 @@ import pytest
 import yaml
 
 from synthohive_dbt import cli
-from synthohive_dbt.inferred import infer_from_data
-from synthohive_dbt.inspect_view import graph_to_json, graph_to_text
 from synthohive_dbt.relational import fit_relational
 from synthohive_dbt.relational.keys import UUID_TEXT
 from synthohive_dbt.schema import (
@@ -28,8 +26,10 @@ from synthohive_dbt.schema import (
     SchemaGraph,
     Table,
 )
+from synthohive_dbt.schema.inferred import infer_from_data
+from synthohive_dbt.schema.inspect_view import graph_to_json, graph_to_text
+from synthohive_dbt.schema.validate import validate_data
 from synthohive_dbt.synth.columns import random_uuids
-from synthohive_dbt.validate import validate_data
 
 FIXTURES = Path(__file__).parent / "fixtures" / "projects"
 INT = ColumnType(LogicalType.INTEGER, "bigint")

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from synthohive_dbt.api import schema_graph
-from synthohive_dbt.inspect_view import graph_to_json, graph_to_text
-from synthohive_dbt.lineage import Lineage, SelectLineage
-from synthohive_dbt.manifest import build_graph
-from synthohive_dbt.model_sql import Unreadable
-from synthohive_dbt.project import compile_models, load_project
+from synthohive_dbt.project.load import compile_models, load_project
+from synthohive_dbt.schema.inspect_view import graph_to_json, graph_to_text
+from synthohive_dbt.schema.lineage import Lineage, SelectLineage
+from synthohive_dbt.schema.manifest import build_graph
+from synthohive_dbt.schema.model_sql import Unreadable
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "projects"
@@ -306,9 +306,9 @@ def test_expressions_and_ranges_carry_through_a_common_factor(staging, graph, mo
     lineage = Lineage(staging.manifest)
     traced, factor = lineage.follow_scaled(node.unique_id, "amount_dollars")
     assert (traced.node, traced.column, factor) == (APP + "orders", "amount", 0.01)
-    from synthohive_dbt.facts import TableFacts
     from synthohive_dbt.schema import Origin
-    from synthohive_dbt.traced_facts import carry_facts
+    from synthohive_dbt.schema.facts import TableFacts
+    from synthohive_dbt.schema.traced_facts import carry_facts
 
     declared = TableFacts(node.unique_id, node, "ref('int_orders')")
     declared.column("amount_dollars").accepted_range = (0.5, 20.0)

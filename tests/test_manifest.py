@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from synthohive_dbt.errors import SchemaValidationError
-from synthohive_dbt.manifest import build_graph
-from synthohive_dbt.ordering import order_tables
-from synthohive_dbt.project import load_project
+from synthohive_dbt.project.load import load_project
 from synthohive_dbt.schema import ForeignKey, Origin, Table
+from synthohive_dbt.schema.manifest import build_graph
+from synthohive_dbt.schema.ordering import order_tables
 
 FIXTURES = Path(__file__).parent / "fixtures" / "projects"
 RAW = "source.shop.jaffle_shop."

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from synthohive_dbt.errors import ProfileError, ProjectError, SelectionError
-from synthohive_dbt.project import load_project, resolve_profiles_dir
+from synthohive_dbt.project.load import load_project, resolve_profiles_dir
 
 FIXTURES = Path(__file__).parent / "fixtures" / "projects"
 ENV = "SYNTHOHIVE_TEST_DUCKDB"

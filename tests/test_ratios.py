@@ -15,7 +15,6 @@ from synthohive_dbt.emit.data_tests import (
     distribution_test,
     model_profiles,
 )
-from synthohive_dbt.inspect_view import graph_to_json, graph_to_text
 from synthohive_dbt.relational import RelationalModel, fit_relational
 from synthohive_dbt.relational.discovery import find_ratios, graph_rules, table_rules
 from synthohive_dbt.relational.enforcement import apply_rules, learned_ratios
@@ -38,6 +37,7 @@ from synthohive_dbt.schema import (
     SchemaGraph,
     Table,
 )
+from synthohive_dbt.schema.inspect_view import graph_to_json, graph_to_text
 
 INT = ColumnType(LogicalType.INTEGER, "integer")
 FLOAT = ColumnType(LogicalType.FLOAT, "double")

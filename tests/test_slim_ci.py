@@ -20,11 +20,11 @@ import pytest
 from helpers import copy_project, dbt, synthohive
 
 from synthohive_dbt.progress import EventLog, Reporter
-from synthohive_dbt.refit import families, subgraph
 from synthohive_dbt.relational import fit_relational
 from synthohive_dbt.relational.engine import SavedArtifacts
 from synthohive_dbt.relational.fingerprint import training_fingerprint
 from synthohive_dbt.relational.learn import prepare
+from synthohive_dbt.relational.refit import families, subgraph
 from synthohive_dbt.schema import (
     Column,
     ColumnType,

@@ -16,7 +16,7 @@ from synthohive_dbt.schema import (
     SchemaGraph,
     Table,
 )
-from synthohive_dbt.validate import validate_data
+from synthohive_dbt.schema.validate import validate_data
 
 CUSTOMERS = "source.shop.jaffle_shop.raw_customers"
 ORDERS = "source.shop.jaffle_shop.raw_orders"

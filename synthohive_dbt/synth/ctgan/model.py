@@ -31,7 +31,7 @@ import torch
 
 from ...errors import ArtifactError, DataError, ModelError
 from ...progress import SILENT, Reporter
-from ...schema import Column
+from ...schema.records import Column
 from ..base import ModelOptions, TableModel
 from ..columns import ColumnCodec, fit_codecs
 from .networks import materialise

@@ -63,7 +63,7 @@ def load_project(
     target) or SelectionError (the selection chose nothing).
     """
     # Imported here: importing dbt is slow and the CLI's --help should not pay for it.
-    from synthohive_dbt.selection import select_nodes
+    from synthohive_dbt.project.selection import select_nodes
 
     root = Path(project_dir).expanduser().resolve()
     if not (root / "dbt_project.yml").is_file():

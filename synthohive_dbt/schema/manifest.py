@@ -30,11 +30,11 @@ from types import MappingProxyType
 from typing import Any
 
 from synthohive_dbt.errors import SchemaValidationError
-from synthohive_dbt.facts import ColumnFacts, FkCandidate, TableFacts, read_tests
-from synthohive_dbt.lineage import Lineage, models_downstream_of
-from synthohive_dbt.ordering import order_tables
-from synthohive_dbt.schema import Column, ForeignKey, Origin, PrimaryKey, SchemaGraph, Table
-from synthohive_dbt.traced_facts import carry_facts
+from synthohive_dbt.schema.facts import ColumnFacts, FkCandidate, TableFacts, read_tests
+from synthohive_dbt.schema.lineage import Lineage, models_downstream_of
+from synthohive_dbt.schema.ordering import order_tables
+from synthohive_dbt.schema.records import Column, ForeignKey, Origin, PrimaryKey, SchemaGraph, Table
+from synthohive_dbt.schema.traced_facts import carry_facts
 
 TABLE_TYPES = ("source", "model", "seed")
 

@@ -31,8 +31,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from synthohive_dbt.model_sql import RelationIndex, Unreadable, model_select
-from synthohive_dbt.select_lineage import SelectLineage, dialect_of
+from synthohive_dbt.schema.model_sql import RelationIndex, Unreadable, model_select
+from synthohive_dbt.schema.select_lineage import SelectLineage, dialect_of
 
 __all__ = ["Lineage", "SelectLineage", "Traced", "dialect_of", "models_downstream_of"]
 

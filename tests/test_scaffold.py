@@ -12,7 +12,7 @@ from dbt.cli.main import dbtRunner
 from synthohive_dbt import cli
 from synthohive_dbt.bridge import parse_args
 from synthohive_dbt.emit.thresholds import resolve
-from synthohive_dbt.init import (
+from synthohive_dbt.scaffold import (
     END,
     MARK,
     PROFILE_EXAMPLE,
@@ -219,7 +219,7 @@ def test_a_wheel_install_carries_the_dbt_package_and_the_template(tmp_path, monk
     import sys
     import zipfile
 
-    from synthohive_dbt import init as init_mod
+    from synthohive_dbt import scaffold as init_mod
 
     src = tmp_path / "src"
     src.mkdir()

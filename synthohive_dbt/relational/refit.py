@@ -27,13 +27,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import ArtifactError, SelectionError
-from .privacy.settings import PrivacySettings
-from .relational import RelationalModel
-from .relational.engine import PLAN_JSON, SavedArtifacts
-from .relational.fingerprint import definition_fingerprints
-from .schema import SchemaGraph
-from .synth.base import ModelOptions
+from ..errors import ArtifactError, SelectionError
+from ..privacy.settings import PrivacySettings
+from ..schema import SchemaGraph
+from ..synth.base import ModelOptions
+from . import RelationalModel
+from .engine import PLAN_JSON, SavedArtifacts
+from .fingerprint import definition_fingerprints
 
 
 @dataclass(frozen=True)

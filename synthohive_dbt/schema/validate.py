@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from synthohive_dbt.errors import SchemaValidationError
-from synthohive_dbt.schema import (
+from synthohive_dbt.schema.records import (
     Column,
     ColumnType,
     ForeignKey,

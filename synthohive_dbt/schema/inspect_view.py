@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .privacy.detect import Finding
-from .privacy.settings import is_copy
-from .relational.identities import (
+from ..privacy.detect import Finding
+from ..privacy.settings import is_copy
+from ..relational.identities import (
     DECLARED,
     Derive,
     Offset,
@@ -21,7 +21,7 @@ from .relational.identities import (
     RuleSet,
     declared_rules,
 )
-from .schema import INFERRED, Column, ForeignKey, Origin, ProbableForeignKey, SchemaGraph, Table
+from .records import INFERRED, Column, ForeignKey, Origin, ProbableForeignKey, SchemaGraph, Table
 
 #: per table key, the rules generation enforces (``synthohive_dbt.relational.discovery``
 #: finds them in the data for ``inspect --check-data``); without it, the declared ones

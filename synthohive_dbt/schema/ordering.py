@@ -13,7 +13,7 @@ import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from synthohive_dbt.schema import ForeignKey, Table
+from synthohive_dbt.schema.records import ForeignKey, Table
 
 
 @dataclass(frozen=True)

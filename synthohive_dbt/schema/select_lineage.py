@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from synthohive_dbt.model_sql import Unreadable, parse_select
+from synthohive_dbt.schema.model_sql import Unreadable, parse_select
 
 # sqlglot dialect per dbt adapter type where the names differ; others are tried as named.
 _DIALECTS = {"sqlserver": "tsql", "synapse": "tsql", "fabric": "tsql"}

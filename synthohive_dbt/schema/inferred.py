@@ -30,8 +30,8 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from .relational.keys import PREFIXED, UUID, learn_key_format
-from .schema import (
+from ..relational.keys import PREFIXED, UUID, learn_key_format
+from .records import (
     INFERRED,
     Column,
     ColumnType,

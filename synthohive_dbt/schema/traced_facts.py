@@ -33,9 +33,9 @@ from collections.abc import MutableSequence, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from synthohive_dbt.facts import FkCandidate, TableFacts
-from synthohive_dbt.lineage import Lineage, Traced
-from synthohive_dbt.schema import Origin, PrimaryKey
+from synthohive_dbt.schema.facts import FkCandidate, TableFacts
+from synthohive_dbt.schema.lineage import Lineage, Traced
+from synthohive_dbt.schema.records import Origin, PrimaryKey
 
 _META_PREFIX = "synthohive_"
 
@@ -118,7 +118,7 @@ class _Carrier:
         self.left.setdefault(model, {}).setdefault(fact, why)
 
     def _display(self, node_id: str) -> str:
-        from synthohive_dbt.manifest import display_of
+        from synthohive_dbt.schema.manifest import display_of
 
         node = self.lineage.node(node_id)
         return display_of(node) if node is not None else node_id

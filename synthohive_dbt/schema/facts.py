@@ -12,7 +12,7 @@ from collections.abc import MutableSequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from synthohive_dbt.schema import Origin, PrimaryKey
+from synthohive_dbt.schema.records import Origin, PrimaryKey
 
 # Generic tests synthohive reads, by ``test_metadata.name``. Built-ins have no namespace;
 # the others are accepted from any package (dbt_utils or a look-alike).

@@ -62,7 +62,8 @@ def load_flights():
 def discrete_columns(frame) -> list[str]:
     """The columns our codecs treat as discrete; the reference gets the same list."""
     from synthohive_dbt.schema import Column
-    from synthohive_dbt.synth.columns import DISCRETE, fit_codecs
+    from synthohive_dbt.synth.codec_fit import fit_codecs
+    from synthohive_dbt.synth.columns import DISCRETE
 
     codecs = fit_codecs(frame, [Column(c) for c in frame.columns])
     return [c.name for c in codecs if c.kind == DISCRETE]
@@ -80,10 +81,16 @@ def worker_ours(args) -> dict:
     import pandas as pd
     import torch
 
-    from synthohive_dbt.progress import EventLog, Reporter
+    from synthohive_dbt.progress import (
+        EpochEnded,
+        EventLog,
+        Reporter,
+        TrainingDone,
+        TrainingStarted,
+    )
     from synthohive_dbt.schema import Column
     from synthohive_dbt.synth.base import ModelOptions
-    from synthohive_dbt.synth.columns import fit_codecs
+    from synthohive_dbt.synth.codec_fit import fit_codecs
     from synthohive_dbt.synth.ctgan import CTGANModel
     from synthohive_dbt.synth.ctgan.precision import compute_dtype
     from synthohive_dbt.synth.ctgan.sampler import ConditionSampler
@@ -109,7 +116,7 @@ def worker_ours(args) -> dict:
     cpu_at = {}  # CPU clock when training starts and ends
 
     def clock(evt):
-        if evt.name in ("fit_start", "fit_done"):
+        if isinstance(evt, (TrainingStarted, TrainingDone)):
             cpu_at[evt.name] = time.process_time()
 
     extra = {"precision": args.precision}
@@ -117,25 +124,25 @@ def worker_ours(args) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
     model.fit(frame, columns, rng=rng, reporter=Reporter(log, clock))
     fit_s, fit_cpu_s = time.perf_counter() - t0, time.process_time() - c0
-    done = log.named("fit_done")[0].fields
-    epochs = log.named("epoch")
-    steps = epochs[0].fields["steps"]
+    (done,) = log.of(TrainingDone)
+    epochs = log.of(EpochEnded)
+    steps = epochs[0].steps
     synth, sample_s, sample_cpu_s = _timed_samples(
         lambda: model.sample(args.sample_rows, rng=np.random.default_rng(args.seed + 1)),
         args.sample_repeats,
     )
     synth.to_parquet(args.synth_out)
-    train_s = done["seconds"]
-    train_cpu_s = cpu_at["fit_done"] - cpu_at["fit_start"]
+    train_s = done.seconds
+    train_cpu_s = cpu_at[TrainingDone.name] - cpu_at[TrainingStarted.name]
     return {
         "fit_s": fit_s,
         "prep_s": fit_s - train_s,
         "prep_cpu_s": fit_cpu_s - train_cpu_s,
-        "epoch_s": train_s / done["epochs_run"],
-        "epoch_cpu_s": train_cpu_s / done["epochs_run"],
-        "epoch_s_without_validation": sum(e.fields["seconds"] for e in epochs) / len(epochs),
+        "epoch_s": train_s / done.epochs_run,
+        "epoch_cpu_s": train_cpu_s / done.epochs_run,
+        "epoch_s_without_validation": sum(e.seconds for e in epochs) / len(epochs),
         "steps_per_epoch": steps,
-        "best_epoch": done["best_epoch"],
+        "best_epoch": done.best_epoch,
         "sample_rows_per_s": args.sample_rows / sample_s,
         "sample_rows_per_cpu_s": args.sample_rows / sample_cpu_s,
         "peak_rss_mb": _peak_rss_mb(),

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from synthohive_dbt.schema import Column, ColumnType, LogicalType
-from synthohive_dbt.synth.columns import fit_codec
+from synthohive_dbt.synth.codec_fit import fit_codec
 
 
 def zipf_column(n: int, vocabulary: int, a: float, rng: np.random.Generator) -> pd.Series:

@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     import duckdb
     import torch
 
-    from synthohive_dbt.pipeline import write_synthetic
+    from synthohive_dbt.generation import write_synthetic
+    from synthohive_dbt.options import GenerateOptions
     from synthohive_dbt.relational import fit_relational
     from synthohive_dbt.warehouse import wrap_connection
 
@@ -115,7 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         wh = wrap_connection("duckdb", con)
         start = time.perf_counter()
         written = write_synthetic(
-            model, wh, schema="synthohive", scale=args.scale, seed=1, chunk_rows=args.chunk_rows
+            model,
+            wh,
+            schema="synthohive",
+            options=GenerateOptions(scale=args.scale, seed=1, chunk_rows=args.chunk_rows),
         )
         gen_s = time.perf_counter() - start
         counted = con.execute("select count(*) from synthohive.orders").fetchone()[0]

@@ -50,7 +50,7 @@ def make_table(rows: int, seed: int = 0) -> tuple[pd.DataFrame, list[str]]:
 def time_ours(frame: pd.DataFrame, args) -> dict:
     import torch
 
-    from synthohive_dbt.progress import EventLog, Reporter
+    from synthohive_dbt.progress import EpochEnded, EventLog, Reporter, TrainingDone
     from synthohive_dbt.schema import Column
     from synthohive_dbt.synth.base import ModelOptions
     from synthohive_dbt.synth.ctgan import CTGANModel
@@ -64,17 +64,17 @@ def time_ours(frame: pd.DataFrame, args) -> dict:
     model.fit(frame, [Column(c) for c in frame.columns], rng=np.random.default_rng(0),
               reporter=Reporter(log))  # fmt: skip
     fit_s = time.perf_counter() - t0
-    epoch = log.named("epoch")[0].fields
-    done = log.named("fit_done")[0].fields
+    epoch = log.of(EpochEnded)[0]
+    (done,) = log.of(TrainingDone)
     torch.cuda.synchronize()
     t0 = time.perf_counter()
     model.sample(args.sample_rows, rng=np.random.default_rng(1))
     sample_s = time.perf_counter() - t0
     return {
-        "preprocessing_s": fit_s - done["seconds"],
-        "epoch_s": done["seconds"],
-        "epoch_s_without_validation": epoch["seconds"],
-        "steps": epoch["steps"],
+        "preprocessing_s": fit_s - done.seconds,
+        "epoch_s": done.seconds,
+        "epoch_s_without_validation": epoch.seconds,
+        "steps": epoch.steps,
         "sampling_rows_per_s": args.sample_rows / sample_s,
         "peak_gpu_mb": torch.cuda.max_memory_allocated() / 2**20,
         "matmul_dtype": str(compute_dtype(args.precision, torch.device(args.device))),

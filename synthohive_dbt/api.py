@@ -8,7 +8,7 @@ layer over these functions.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -17,44 +17,34 @@ import pandas as pd
 from .emit import check_package, check_writable, write_sources_yaml, yaml_target
 from .emit.exports import export_python_models, export_seeds, fidelity_config
 from .emit.thresholds import synthohive_vars
-from .environment import placements, write_environment
 from .errors import EmitError, SelectionError
-from .pipeline import (
+from .generation import measure_privacy, schema_destinations, write_tables
+from .options import (
+    DEFAULT_MODEL,
     DEFAULT_SCHEMA,
-    fit_graph,
-    measure_privacy,
-    read_and_validate,
-    write_synthetic,
+    GENERATE_DEFAULTS,
+    PRIVACY_JSON,
+    GenerateOptions,
+    ProjectOptions,
+    artifacts_dir,
 )
+from .pipeline import fit_graph, read_and_validate
 from .privacy.detect import Finding
 from .privacy.metrics import TablePrivacy, write_report
 from .privacy.personal import findings_of
 from .privacy.settings import PrivacySettings, is_copy
-from .progress import SILENT, Reporter
-from .project.load import Project, compile_models, load_project
+from .progress import SILENT, Reporter, TableKept
+from .project import Project, compile_models, load_project
+from .project.placements import placements
 from .relational import RelationalModel
 from .relational.discovery import graph_rules
-from .relational.generate import DEFAULT_CHUNK_ROWS
-from .relational.identities import RuleSet
 from .relational.refit import Refit, merge, plan_refit, saved_artifacts
+from .relational.rulesets import RuleSet
 from .schema import ColumnType, SchemaGraph
 from .schema.lineage import models_downstream_of
 from .schema.manifest import build_graph
 from .synth.base import ModelOptions
-from .warehouse import Relation, open_warehouse
-
-
-@dataclass(frozen=True)
-class ProjectOptions:
-    """How to find and connect to the dbt project, like dbt's own flags."""
-
-    project_dir: Path = Path(".")
-    profiles_dir: Path | None = None
-    target: str | None = None
-    select: Sequence[str] = ()
-    exclude: Sequence[str] = ()
-    vars: dict | None = None
-    state: Path | None = None  # an earlier run's manifest.json for state: selection
+from .warehouse import open_warehouse
 
 
 @dataclass
@@ -98,7 +88,6 @@ class GenerateResult:
 
 
 EXPORTS = ("seeds", "python_models")
-PRIVACY_JSON = "privacy.json"  # beside the artifacts: holdout metrics of the last generate
 
 
 def open_project(opts: ProjectOptions) -> Project:
@@ -130,7 +119,7 @@ def inspect(opts: ProjectOptions, *, with_warehouse: bool = False) -> Inspection
     if not with_warehouse:
         return Inspection(project, graph, personal=personal_data(graph))
     with open_warehouse(project.adapter_type, project.credentials) as wh:
-        graph, types, frames = read_and_validate(graph, wh, read_rows=True)
+        graph, types, frames = read_and_validate(graph, wh)
     return Inspection(
         project, graph, types, graph_rules(graph, frames), personal_data(graph, frames)
     )
@@ -155,14 +144,10 @@ def personal_data(
     return out
 
 
-def default_artifacts(project: Project) -> Path:
-    return Path(project.project_dir) / "target" / "synthohive"
-
-
 def fit(
     opts: ProjectOptions,
     *,
-    model: str = "ctgan",
+    model: str = DEFAULT_MODEL,
     options: ModelOptions | None = None,
     seed: int = 0,
     artifacts: Path | None = None,
@@ -179,7 +164,7 @@ def fit(
     start = time.perf_counter()
     project = open_project(opts)
     options = options or ModelOptions()
-    out = Path(artifacts) if artifacts else default_artifacts(project)
+    out = artifacts_dir(project.project_dir, artifacts)
     saved = saved_artifacts(out, state=opts.state is not None)
     warnings: tuple[str, ...] = ()
     if opts.state is not None and saved is not None:
@@ -204,7 +189,7 @@ def fit(
     else:
         refit = Refit.everything(schema_graph(project))
     for key in refit.kept:
-        reporter.event("table_kept", table=refit.graph.table(key).name)
+        reporter.emit(TableKept(refit.graph.table(key).name))
     fitted = None
     warnings += refit.graph.warnings
     if refit.families.tables:
@@ -247,69 +232,42 @@ def _fit_result(
     )
 
 
+def _generation(
+    opts: ProjectOptions, options: GenerateOptions
+) -> tuple[Project, Path, RelationalModel]:
+    project = open_project(opts)
+    artifacts = artifacts_dir(project.project_dir, options.artifacts)
+    return project, artifacts, RelationalModel.load(artifacts)
+
+
 def generate(
     opts: ProjectOptions,
+    options: GenerateOptions = GENERATE_DEFAULTS,
     *,
-    schema: str | None = None,
-    scale: float = 1.0,
-    seed: int = 0,
-    artifacts: Path | None = None,
-    reporter: Reporter = SILENT,
+    schema: str = DEFAULT_SCHEMA,
     write_yaml: bool = True,
     yaml_path: Path | None = None,
-    keep_orphans: bool = False,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    environment: bool = False,
-    export: str | None = None,
+    reporter: Reporter = SILENT,
 ) -> GenerateResult:
-    """Generate synthetic tables from saved artifacts.
-
-    Default: write them into ``schema`` (default ``synthohive``) of the target and the
-    sources YAML with structural and fidelity tests. ``environment``: write each table
-    where its source resolves under the target (a synthetic environment). ``export``
-    ``"seeds"`` or ``"python_models"``: write files into the project instead of tables.
-    Every setting and file clash is checked before anything is written.
-    """
+    """Write the synthetic tables into ``schema`` of the target and the sources YAML with
+    structural, fidelity and privacy tests; measure privacy on the holdout. Every setting
+    and file clash is checked before anything is written."""
     start = time.perf_counter()
-    _check_generate_modes(schema, environment, export, yaml_path)
-    project = open_project(opts)
-    if write_yaml and not environment:  # the YAML's tests need the package: refuse first
-        check_package(project)
-    artifacts_dir = Path(artifacts) if artifacts else default_artifacts(project)
-    relational = RelationalModel.load(artifacts_dir)
-    common = dict(scale=scale, seed=seed, keep_orphans=keep_orphans, reporter=reporter)
-    if export is not None:
-        exporter = export_seeds if export == "seeds" else export_python_models
-        files, rows, warnings = exporter(
-            project, relational, artifacts=artifacts_dir, write_yaml=write_yaml, **common
-        )
-        return GenerateResult(
-            "",
-            rows,
-            time.perf_counter() - start,
-            mode=export,
-            files=tuple(files),
-            warnings=tuple(warnings),
-            target=project.target_name,
-        )
-    if environment:
-        return _generate_environment(
-            project, relational, start, artifacts_dir, chunk_rows=chunk_rows, **common
-        )
-    schema = schema or DEFAULT_SCHEMA
+    if write_yaml:  # the YAML's tests need the package: refuse first
+        check_package(open_project(opts))
+    project, artifacts, relational = _generation(opts, options)
     fidelity = fidelity_config(project, relational) if write_yaml else None
     if write_yaml:  # refuse before anything is written
         check_writable(yaml_target(project.project_dir, yaml_path))
+    where = schema_destinations(relational, schema)
     with open_warehouse(project.adapter_type, project.credentials) as wh:
-        written = write_synthetic(relational, wh, schema=schema, chunk_rows=chunk_rows, **common)
-        where = {k: Relation(None, schema, p.identifier) for k, p in relational.plans.items()}
-        privacy = measure_privacy(relational, wh, where, seed=seed, reporter=reporter)
-    privacy_path = artifacts_dir / PRIVACY_JSON
-    write_report(privacy_path, privacy)
+        written = write_tables(relational, wh, where, options, reporter)
+        privacy = measure_privacy(relational, wh, where, seed=options.seed, reporter=reporter)
+    write_report(artifacts / PRIVACY_JSON, privacy)
     written_yaml = None
     if write_yaml:
         written_yaml = write_sources_yaml(
-            project, relational, schema, yaml_path, fidelity=fidelity, scale=scale
+            project, relational, schema, yaml_path, fidelity=fidelity, scale=options.scale
         )
     return GenerateResult(
         schema,
@@ -318,44 +276,24 @@ def generate(
         written_yaml,
         target=project.target_name,
         privacy=tuple(privacy),
-        privacy_path=privacy_path,
+        privacy_path=artifacts / PRIVACY_JSON,
     )
 
 
-def _check_generate_modes(
-    schema: str | None, environment: bool, export: str | None, yaml_path: Path | None
-) -> None:
-    problems = []
-    if export is not None and export not in EXPORTS:
-        problems.append(f"export must be one of {', '.join(EXPORTS)}, got {export!r}")
-    if environment and export is not None:
-        problems.append("--environment writes tables; it cannot be combined with an export")
-    if schema is not None and (environment or export is not None):
-        problems.append(
-            "--schema names the synthetic schema of the default mode; with --environment "
-            "the tables go where the sources resolve, with an export into files"
-        )
-    if environment and yaml_path is not None:
-        problems.append(
-            "--environment writes no YAML: the project's own tests check the environment"
-        )
-    if problems:
-        raise EmitError("conflicting generate options (nothing was written)", problems)
-
-
-def _generate_environment(
-    project: Project, relational: RelationalModel, start: float, artifacts_dir: Path, **kwargs
+def generate_environment(
+    opts: ProjectOptions, options: GenerateOptions = GENERATE_DEFAULTS, *, reporter=SILENT
 ) -> GenerateResult:
+    """Write each table where its source resolves under the target (a synthetic
+    environment): the unchanged project then builds on synthetic data."""
+    start = time.perf_counter()
+    project, artifacts, relational = _generation(opts, options)
     places = placements(project.manifest, relational.plans, project.target_name)
+    where = {p.key: p.target for p in places}
     with open_warehouse(project.adapter_type, project.credentials) as wh:
-        written = write_environment(relational, wh, places, **kwargs)
+        written = write_tables(relational, wh, where, options, reporter)
         # the real tables, where this target reaches them (another database may hold them)
-        where = {p.key: p.target for p in places}
-        privacy = measure_privacy(
-            relational, wh, where, seed=kwargs.get("seed", 0), reporter=kwargs["reporter"]
-        )
-    privacy_path = artifacts_dir / PRIVACY_JSON
-    write_report(privacy_path, privacy)
+        privacy = measure_privacy(relational, wh, where, seed=options.seed, reporter=reporter)
+    write_report(artifacts / PRIVACY_JSON, privacy)
     return GenerateResult(
         "",
         written,
@@ -364,5 +302,41 @@ def _generate_environment(
         locations={p.name: str(p.target) for p in places},
         target=project.target_name,
         privacy=tuple(privacy),
-        privacy_path=privacy_path,
+        privacy_path=artifacts / PRIVACY_JSON,
+    )
+
+
+def generate_files(
+    opts: ProjectOptions,
+    options: GenerateOptions = GENERATE_DEFAULTS,
+    *,
+    export: str,
+    write_yaml: bool = True,
+    reporter: Reporter = SILENT,
+) -> GenerateResult:
+    """Write the synthetic tables into the project as files: ``export`` "seeds" (CSV
+    seeds and their YAML) or "python_models" (dbt Python models that sample in dbt)."""
+    if export not in EXPORTS:
+        raise EmitError(f"export must be one of {', '.join(EXPORTS)}, got {export!r}")
+    start = time.perf_counter()
+    project, artifacts, relational = _generation(opts, options)
+    exporter = export_seeds if export == "seeds" else export_python_models
+    files, rows, warnings = exporter(
+        project,
+        relational,
+        artifacts=artifacts,
+        write_yaml=write_yaml,
+        scale=options.scale,
+        seed=options.seed,
+        keep_orphans=options.keep_orphans,
+        reporter=reporter,
+    )
+    return GenerateResult(
+        "",
+        rows,
+        time.perf_counter() - start,
+        mode=export,
+        files=tuple(files),
+        warnings=tuple(warnings),
+        target=project.target_name,
     )

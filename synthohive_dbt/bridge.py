@@ -26,10 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ProjectError, SelectionError, SynthoHiveError, WarehouseError
-from .progress import Event, Reporter
-
-DEFAULT_SCHEMA = "synthohive"
-DEFAULT_ARTIFACTS = Path("target") / "synthohive"
+from .options import ARTIFACTS, DEFAULT_MODEL, DEFAULT_SCHEMA, PRIVACY_JSON, GenerateOptions
+from .progress import Event, Reporter, format_event
 
 
 class OperationArgumentError(SynthoHiveError):
@@ -46,7 +44,7 @@ class OperationArgs:
     scale: float = 1.0
     seed: int = 0
     refit: bool = False
-    model: str = "copula"
+    model: str = DEFAULT_MODEL
     epochs: int | None = None
     batch_size: int | None = None
     device: str = "cpu"
@@ -143,15 +141,15 @@ def synthesize(adapter: Any, args: OperationArgs) -> dict[str, Any]:
     Returns a summary: ``tables`` (name -> synthetic rows), ``fitted``, ``artifacts``,
     ``schema``, ``seconds`` and ``lines`` (what the macro logs).
     """
-    from .api import fit_graph, write_synthetic
     from .emit.thresholds import synthohive_vars
-    from .pipeline import measure_privacy
+    from .generation import measure_privacy, schema_destinations, write_tables
+    from .pipeline import fit_graph
     from .privacy.metrics import write_report
     from .relational import RelationalModel
     from .relational.engine import PLAN_JSON
     from .schema.manifest import build_graph
     from .synth.base import ModelOptions
-    from .warehouse import Relation, wrap_connection
+    from .warehouse import wrap_connection
 
     start = time.perf_counter()
     config = adapter.config
@@ -189,12 +187,11 @@ def synthesize(adapter: Any, args: OperationArgs) -> dict[str, Any]:
         _check_artifacts_match(relational, selected, artifacts)
         lines.append(f"synthohive: using the models in {artifacts} (pass refit: true to refit)")
 
-    written = write_synthetic(
-        relational, wh, schema=args.schema, scale=args.scale, seed=args.seed, reporter=reporter
-    )
-    where = {k: Relation(None, args.schema, p.identifier) for k, p in relational.plans.items()}
+    where = schema_destinations(relational, args.schema)
+    options = GenerateOptions(scale=args.scale, seed=args.seed)
+    written = write_tables(relational, wh, where, options, reporter)
     privacy = measure_privacy(relational, wh, where, seed=args.seed, reporter=reporter)
-    write_report(Path(artifacts) / "privacy.json", privacy)
+    write_report(Path(artifacts) / PRIVACY_JSON, privacy)
     seconds = time.perf_counter() - start
     lines += [f"  {args.schema}.{name}: {rows} rows" for name, rows in written.items()]
     lines += [
@@ -304,7 +301,7 @@ def _selection(manifest: Any, config: Any, args: OperationArgs) -> tuple[str, ..
 
 def _artifacts_dir(config: Any, artifacts: str | None) -> Path:
     """Artifacts path, relative to the project: the default is shared with the CLI."""
-    path = Path(artifacts) if artifacts else DEFAULT_ARTIFACTS
+    path = Path(artifacts) if artifacts else ARTIFACTS
     return path if path.is_absolute() else Path(config.project_root) / path
 
 
@@ -325,24 +322,13 @@ def _check_artifacts_match(relational: Any, selected: Sequence[str], artifacts: 
     )
 
 
-def _log_event(evt: Event) -> None:
-    """Progress as dbt log lines: stages and tables at info level, epochs at debug."""
+def _log_event(event: Event) -> None:
+    """Progress as dbt log lines (``format_event``): per-epoch detail at debug level."""
     from dbt_common.events.base_types import EventLevel
     from dbt_common.events.functions import fire_event
     from dbt_common.events.types import Note
 
-    f = evt.fields
-    level, text = EventLevel.INFO, None
-    if evt.name == "stage":
-        text = f"synthohive: {f['stage']} {f.get('tables', '')} tables"
-    elif evt.name == "table_read":
-        text = f"synthohive:   read {f['table']}: {f['rows']} rows"
-    elif evt.name == "fit_start":
-        text = f"synthohive:   fit {f['table']} ({f['rows']} rows, {f['model']})"
-    elif evt.name == "table_generated":
-        text = f"synthohive:   generated {f['table']}: {f['rows']} rows"
-    elif evt.name == "epoch":
-        level = EventLevel.DEBUG
-        text = f"synthohive:     {f.get('table', '')} epoch {f['epoch']}/{f['epochs']}"
-    if text:
-        fire_event(Note(msg=text), level=level)
+    text = format_event(event)
+    if text is not None:
+        level = EventLevel.DEBUG if event.level == "debug" else EventLevel.INFO
+        fire_event(Note(msg=f"synthohive: {text}"), level=level)

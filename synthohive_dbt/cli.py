@@ -6,14 +6,14 @@ import argparse
 import contextlib
 import json
 import sys
-import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
 from .errors import SynthoHiveError
-from .progress import Event, Reporter
+from .options import DEFAULT_MODEL, GenerateOptions
+from .progress import JsonLines, Reporter, TextLines
 from .synth.base import ModelOptions, available_models
 
 EXIT_OK = 0
@@ -44,6 +44,17 @@ def _project_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--exclude", nargs="+", action="extend", default=[], help="dbt exclusion")
     group.add_argument("--vars", default=None, help="dbt vars as YAML, like dbt --vars")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    _log_format_arg(parser)
+
+
+def _log_format_arg(parser: argparse.ArgumentParser) -> None:
+    # stderr, unlike dbt's stdout: our stdout carries results (`inspect --json`, summaries)
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="progress on stderr as text lines or one JSON object per event (like dbt's)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     _project_args(p)
     p.add_argument(
         "--model",
-        default="ctgan",
+        default=DEFAULT_MODEL,
         choices=available_models(),
         help="ctgan (default): our CTGAN; copula: a fast Gaussian copula",
     )
@@ -131,7 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 1 when a table fails the holdout privacy check (tables stay written)",
     )
     p.add_argument(
-        "--chunk-rows", type=int, default=200_000, help="rows generated and written per chunk"
+        "--chunk-rows",
+        type=int,
+        default=GenerateOptions.chunk_rows,
+        help="rows generated and written per chunk",
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
@@ -156,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _project_options(args: argparse.Namespace):
-    from .api import ProjectOptions
+    from .options import ProjectOptions
 
     vars_ = None
     if args.vars:
@@ -174,50 +188,11 @@ def _project_options(args: argparse.Namespace):
     )
 
 
-class ProgressPrinter:
-    """Renders library events as short lines on stderr."""
-
-    def __init__(self, stream=None):
-        self.stream = stream or sys.stderr
-        self.started = time.perf_counter()
-
-    def __call__(self, evt: Event) -> None:
-        f = evt.fields
-        text = None
-        if evt.name == "stage":
-            text = f"[{self._t()}] {f['stage']}: {f.get('tables', '')} tables"
-        elif evt.name == "table_read":
-            text = f"[{self._t()}]   read {f['table']}: {f['rows']} rows"
-        elif evt.name == "fit_start" and "model" in f:  # the engine's; models emit their own
-            rows = f.get("rows", "?")
-            text = f"[{self._t()}]   fit {f.get('table', '')} ({rows} rows, {f['model']})"
-        elif evt.name == "fit_reused":
-            text = f"[{self._t()}]   reuse {f['table']}: fingerprint unchanged"
-        elif evt.name == "table_kept":
-            text = f"[{self._t()}]   keep {f['table']}: not selected"
-        elif evt.name == "epoch":
-            text = (
-                f"[{self._t()}]     {f.get('table', '')} epoch {f['epoch']}/{f['epochs']}"
-                f" loss_g={f.get('loss_g', float('nan')):.3f}"
-                f" loss_d={f.get('loss_d', float('nan')):.3f}"
-                f" {f.get('rows_per_s', 0):.0f} rows/s eta {f.get('eta_s', 0):.0f}s"
-            )
-        elif evt.name == "validation":
-            best = f.get("best_score", f.get("best", float("nan")))
-            text = f"[{self._t()}]     validation score {f.get('score', float('nan')):.3f}" + (
-                f" (best {best:.3f})" if isinstance(best, float) else ""
-            )
-        elif evt.name == "table_generated":
-            text = f"[{self._t()}]   generated {f['table']}: {f['rows']} rows"
-        if text:
-            print(text, file=self.stream, flush=True)
-
-    def _t(self) -> str:
-        return f"{time.perf_counter() - self.started:6.1f}s"
-
-
-def _reporter(args: argparse.Namespace) -> Reporter:
-    return Reporter() if args.quiet else Reporter(ProgressPrinter())
+def progress_reporter(args: argparse.Namespace) -> Reporter:
+    """Progress on stderr, as text or JSON lines; ``--quiet`` silences both."""
+    if args.quiet:
+        return Reporter()
+    return Reporter(JsonLines() if args.log_format == "json" else TextLines())
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -243,7 +218,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         options=options,
         seed=args.seed,
         artifacts=args.artifacts,
-        reporter=_reporter(args),
+        reporter=progress_reporter(args),
         full_refresh=args.full_refresh,
     )
     for warning in result.warnings:
@@ -264,24 +239,61 @@ def cmd_fit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def generate_mode_problems(
+    schema: str | None, environment: bool, export: str | None, yaml_path: Path | None
+) -> list[str]:
+    """What is wrong with a combination of generate's mode options."""
+    from .api import EXPORTS
+
+    problems = []
+    if export is not None and export not in EXPORTS:
+        problems.append(f"export must be one of {', '.join(EXPORTS)}, got {export!r}")
+    if environment and export is not None:
+        problems.append("--environment writes tables; it cannot be combined with an export")
+    if schema is not None and (environment or export is not None):
+        problems.append(
+            "--schema names the synthetic schema of the default mode; with --environment "
+            "the tables go where the sources resolve, with an export into files"
+        )
+    if environment and yaml_path is not None:
+        problems.append(
+            "--environment writes no YAML: the project's own tests check the environment"
+        )
+    return problems
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .api import generate
+    from . import api
+    from .errors import EmitError
+    from .options import DEFAULT_SCHEMA, GenerateOptions
 
     export = "seeds" if args.as_seeds else "python_models" if args.as_python_models else None
-    result = generate(
-        _project_options(args),
-        schema=args.schema,
+    problems = generate_mode_problems(args.schema, args.environment, export, args.yaml_path)
+    if problems:
+        raise EmitError("conflicting generate options (nothing was written)", problems)
+    options = GenerateOptions(
         scale=args.scale,
         seed=args.seed,
-        artifacts=args.artifacts,
-        reporter=_reporter(args),
-        write_yaml=not args.no_yaml,
-        yaml_path=args.yaml_path,
         keep_orphans=args.keep_orphans,
         chunk_rows=args.chunk_rows,
-        environment=args.environment,
-        export=export,
+        artifacts=args.artifacts,
     )
+    project, reporter = _project_options(args), progress_reporter(args)
+    if args.environment:
+        result = api.generate_environment(project, options, reporter=reporter)
+    elif export is not None:
+        result = api.generate_files(
+            project, options, export=export, write_yaml=not args.no_yaml, reporter=reporter
+        )
+    else:
+        result = api.generate(
+            project,
+            options,
+            schema=args.schema or DEFAULT_SCHEMA,
+            write_yaml=not args.no_yaml,
+            yaml_path=args.yaml_path,
+            reporter=reporter,
+        )
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if result.mode in ("seeds", "python_models"):
@@ -376,6 +388,7 @@ def _init_parser(sub) -> None:
         default=None,
         help="git revision for --package-source git (default v<version>)",
     )
+    _log_format_arg(p)
 
 
 def cmd_init(args: argparse.Namespace) -> int:

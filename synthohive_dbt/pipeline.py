@@ -1,8 +1,8 @@
 """The data path shared by the CLI and the dbt run-operation bridge.
 
-Given a schema graph and an open warehouse: read and validate the real tables, fit the
-relational model (``fit_graph``); generate and stream synthetic tables into a schema
-(``write_synthetic``). Nothing here loads projects or writes files.
+Given a schema graph and an open warehouse: read and validate the real tables and fit the
+relational model (``fit_graph``). Writing synthetic tables is ``generation``. Nothing
+here loads projects or writes files.
 """
 
 from __future__ import annotations
@@ -12,39 +12,27 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .errors import (
     DataError,
     PrivacyError,
     SchemaValidationError,
-    UnsafeWriteError,
     WarehouseError,
 )
 from .privacy.check import check_graph
-from .privacy.holdout import holdout_mask
-from .privacy.metrics import TablePrivacy, table_privacy
 from .privacy.settings import PrivacySettings
-from .progress import SILENT, Reporter
+from .progress import SILENT, Reporter, Stage, TableRead
 from .relational import RelationalModel, fit_relational
 from .relational.engine import SavedArtifacts
 from .relational.fingerprint import definition_fingerprints
-from .relational.generate import DEFAULT_CHUNK_ROWS
-from .relational.plan import table_seed
 from .schema import ColumnType, SchemaGraph
 from .schema.inferred import infer_from_data
 from .schema.validate import validate_data
 from .synth.base import ModelOptions
 from .warehouse import Warehouse
-from .warehouse.base import Relation
 
 DEFAULT_SCHEMA = "synthohive"
-
-
-def relation_of(table) -> Relation:
-    """The real relation of a Table or TablePlan."""
-    return Relation(table.database, table.schema, table.identifier)
 
 
 def fit_graph(
@@ -72,9 +60,9 @@ def fit_graph(
     definitions = definition_fingerprints(
         graph, model=model, options=options, seed=seed, privacy=privacy
     )
-    reporter.event("stage", stage="read", tables=len(graph.tables))
-    graph, _, frames = read_and_validate(graph, wh, read_rows=True, reporter=reporter)
-    reporter.event("stage", stage="fit", tables=len(graph.tables))
+    reporter.emit(Stage("read", len(graph.tables)))
+    graph, _, frames = read_and_validate(graph, wh, reporter=reporter)
+    reporter.emit(Stage("fit", len(graph.tables)))
     relational = fit_relational(
         graph,
         frames,
@@ -96,67 +84,11 @@ def check_privacy(graph: SchemaGraph, synthohive_vars: Mapping[str, Any] | None)
     settings, problems = PrivacySettings.parse(synthohive_vars)
     problems += check_graph(graph)
     if problems:
-        raise PrivacyError("invalid privacy settings (nothing was read or written)", problems)
+        raise PrivacyError(
+            "invalid config.meta keys or privacy settings (nothing was read or written)",
+            problems,
+        )
     return settings
-
-
-def write_synthetic(
-    relational: RelationalModel,
-    wh: Warehouse,
-    *,
-    schema: str = DEFAULT_SCHEMA,
-    scale: float = 1.0,
-    seed: int = 0,
-    keep_orphans: bool = False,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    reporter: Reporter = SILENT,
-) -> dict[str, int]:
-    """Generate every table and stream it into ``schema`` of the open warehouse.
-
-    Tables are written parents first, chunk by chunk into a staging table that is swapped
-    in atomically, so memory stays bounded by the chunk size. Refuses a schema that holds
-    a real table of the model. Returns rows per table name.
-    """
-    protected = {p.schema for p in relational.plans.values()}
-    if schema.lower() in {s.lower() for s in protected}:
-        holders = [p.name for p in relational.plans.values() if p.schema.lower() == schema.lower()]
-        raise UnsafeWriteError(
-            f"--schema {schema!r} holds real tables ({', '.join(holders)}); "
-            "choose another schema for the synthetic tables"
-        )
-    written: dict[str, int] = {}
-    for plan, chunks in relational.stream(
-        scale=scale,
-        seed=seed,
-        chunk_rows=chunk_rows,
-        keep_orphans=keep_orphans,
-        reporter=reporter,
-        avoid=real_personal_values(relational, wh),
-    ):
-        written[plan.name] = wh.write_table_chunks(
-            schema, plan.identifier, chunks, plan.column_types, protected_schemas=protected
-        )
-    return written
-
-
-def real_personal_values(
-    relational: RelationalModel, wh: Warehouse
-) -> dict[str, dict[str, pd.Series]]:
-    """Per table key, the distinct real values of each personal column whose made-up
-    values must differ from them (``PersonalColumn.avoids_real``). They stay in memory
-    while generating; a table that cannot be read is generated without them (the dbt test
-    ``no_real_value_copied`` still checks)."""
-    out: dict[str, dict[str, pd.Series]] = {}
-    for key, plan in relational.plans.items():
-        names = [p.column for p in plan.personal if p.avoids_real]
-        if not names:
-            continue
-        try:
-            frame = wh.read(Relation(plan.database, plan.schema, plan.identifier), names)
-        except WarehouseError:
-            continue
-        out[key] = {n: pd.Series(frame[n].dropna().astype(str).unique()) for n in names}
-    return out
 
 
 def _check_identifiers(graph: SchemaGraph) -> None:
@@ -204,7 +136,7 @@ def _check_sizes(
     problems, total = [], 0
     for key in graph.order:
         table = graph.table(key)
-        rows = wh.row_count(relation_of(table))
+        rows = wh.row_count(table.relation)
         need = _estimated_bytes(rows, len(types[key]))
         total += need
         if need > budget or total > budget:
@@ -219,7 +151,7 @@ def _check_sizes(
 
 
 def read_and_validate(
-    graph: SchemaGraph, wh: Warehouse, *, read_rows: bool, reporter: Reporter = SILENT
+    graph: SchemaGraph, wh: Warehouse, *, reporter: Reporter = SILENT
 ) -> tuple[SchemaGraph, dict[str, dict[str, ColumnType]], dict[str, pd.DataFrame]]:
     """Read real types and rows of every table, validate everything at once, then add
     what the rows show and no test declares (identifiers, probable FKs: ``inferred``)."""
@@ -229,62 +161,19 @@ def read_and_validate(
     for key in graph.order:
         table = graph.table(key)
         try:
-            types[key] = wh.columns(relation_of(table))
+            types[key] = wh.columns(table.relation)
         except WarehouseError as exc:  # reported with the others below
-            problems.append(f"{table.display}: cannot read {relation_of(table)}: {exc}")
+            problems.append(f"{table.display}: cannot read {table.relation}: {exc}")
             continue
     if problems:
         raise SchemaValidationError("cannot read the selected tables", problems)
-    if read_rows:
-        too_big = _check_sizes(graph, wh, types)
-        if too_big:  # checked before reading anything
-            raise DataError("the selected tables do not fit in memory", too_big)
-        for key in graph.order:
-            table = graph.table(key)
-            frames[key] = wh.read(relation_of(table))
-            reporter.event("table_read", table=table.name, rows=len(frames[key]))
+    too_big = _check_sizes(graph, wh, types)
+    if too_big:  # checked before reading anything
+        raise DataError("the selected tables do not fit in memory", too_big)
+    for key in graph.order:
+        table = graph.table(key)
+        frames[key] = wh.read(table.relation)
+        reporter.emit(TableRead(table.name, len(frames[key])))
     graph = validate_data(graph, types, frames)
     graph = infer_from_data(graph, types, frames)
     return graph, types, frames
-
-
-def measure_privacy(
-    relational: RelationalModel,
-    wh: Warehouse,
-    synthetic: Mapping[str, Relation],
-    *,
-    seed: int = 0,
-    reporter: Reporter = SILENT,
-) -> list[TablePrivacy]:
-    """Privacy metrics of each generated table (``privacy.metrics``): its synthetic rows
-    against the real rows the model trained on and the holdout it never saw, over the
-    modelled columns (keys are minted anew and personal columns made up: neither can
-    copy a row). ``synthetic`` maps table keys to where their synthetic rows are. Tables
-    whose real rows this connection cannot read, copied tables and tables fitted without
-    a holdout are left out."""
-    results: list[TablePrivacy] = []
-    for key in relational.order:
-        plan = relational.plans[key]
-        if plan.copied or not plan.holdout or key not in synthetic:
-            continue
-        columns = [c for c in plan.copy_columns if c in plan.column_types]
-        if not columns:
-            continue
-        try:
-            real = wh.read(relation_of(plan))
-            fake = wh.read(synthetic[key], columns)
-        except WarehouseError:
-            continue
-        settings = PrivacySettings(
-            holdout_share=float(plan.holdout["share"]),
-            holdout_max_rows=int(plan.holdout["max_rows"]),
-        )
-        mask = holdout_mask(real, int(plan.holdout["seed"]), settings)
-        rng = np.random.default_rng(table_seed(seed, key, salt=7))
-        results.append(
-            table_privacy(
-                plan.name, real.loc[~mask, columns], real.loc[mask, columns], fake, rng=rng
-            )
-        )
-        reporter.event("privacy_measured", table=plan.name)
-    return results

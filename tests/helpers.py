@@ -1,53 +1,77 @@
-"""Shared by the tests that run dbt on a copy of ``integration_tests``."""
+"""Plain functions and records the tests share (fixtures live in ``conftest.py``).
+
+- running dbt and ``synthohive`` in-process on a project;
+- the raw-data loaders of the integration projects (``integration_tests/*/load_raw.py``);
+- schema records by hand: column types, columns, tables, graphs;
+- a hand-built shop of table plans and profiles for the emit tests (no fitting, so the
+  golden files stay put);
+- a tiny CTGAN and the mixed frame it is fitted on.
+"""
 
 from __future__ import annotations
 
-import shutil
+import importlib.util
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
-from dbt.cli.main import dbtRunner, dbtRunnerResult
+import numpy as np
+import pandas as pd
+
+from synthohive_dbt.emit.data_tests import ColumnProfile
+from synthohive_dbt.progress import Reporter
+from synthohive_dbt.relational.keys import KeyFormat
+from synthohive_dbt.relational.plan import FkPlan, TablePlan
+from synthohive_dbt.schema import (
+    Column,
+    ColumnType,
+    ForeignKey,
+    LogicalType,
+    Origin,
+    PrimaryKey,
+    SchemaGraph,
+    Table,
+)
+from synthohive_dbt.synth.base import ModelOptions
 
 ROOT = Path(__file__).resolve().parent.parent
+#: psycopg2.connect arguments of the server the ``postgres`` tests use
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 
 
-def copy_project(dest: Path) -> Path:
-    """A fresh copy of ``integration_tests`` (no build output, no DuckDB files) whose
-    ``local: ../`` package entry points at this checkout."""
-    project = dest / "project"
-    shutil.copytree(
-        ROOT / "integration_tests",
-        project,
-        ignore=shutil.ignore_patterns("target*", "dbt_packages", "logs", "*.duckdb"),
-    )
-    packages = project / "packages.yml"
-    packages.write_text(packages.read_text().replace("local: ../", f"local: {ROOT}/", 1))
-    return project
+# -- dbt and synthohive on a project ------------------------------------------------------
 
 
-def dbt(project: Path, *args: str, target: str = "duckdb") -> dbtRunnerResult:
-    """``dbt ARGS`` on ``project`` (its own profiles.yml), quietly."""
-    return dbtRunner().invoke(
-        [*args, "--project-dir", str(project), "--profiles-dir", str(project),
-         "--target", target, "--quiet"]
-    )  # fmt: skip
+def dbt(project: Path, *args: str, target: str | None = "duckdb"):
+    """``dbt ARGS`` on ``project`` (its own profiles.yml), quietly; ``target=None``: the
+    profile's default target. Returns dbt's ``dbtRunnerResult``."""
+    # imported here: importing dbt is slow and the subprocesses of some tests import helpers
+    from dbt.cli.main import dbtRunner
+
+    where = ["--project-dir", str(project), "--profiles-dir", str(project)]
+    chosen = ["--target", target] if target else []
+    return dbtRunner().invoke([*args, *where, *chosen, "--quiet"])
 
 
-def synthohive(project: Path, *args: str, target: str = "duckdb") -> int:
-    """``synthohive ARGS`` in-process on ``project`` (its own profiles.yml), quietly."""
+def synthohive(project: Path, *args: str, target: str | None = "duckdb") -> int:
+    """``synthohive ARGS`` in-process on ``project`` (its own profiles.yml), quietly;
+    ``target=None``: the profile's default target."""
     from synthohive_dbt import cli
 
     command, *rest = args
-    return cli.main(
-        [command, "--project", str(project), "--profiles-dir", str(project),
-         "--target", target, "--quiet", *rest]
-    )  # fmt: skip
+    where = ["--project", str(project), "--profiles-dir", str(project)]
+    chosen = ["--target", target] if target else []
+    return cli.main([command, *where, *chosen, "--quiet", *rest])
 
 
-def _load_raw_module(project: str):
-    """``integration_tests/<project>/load_raw.py`` as a module; loaded by path since the
+# -- the integration projects' raw data ---------------------------------------------------
+
+
+def raw_loader(project: str) -> ModuleType:
+    """``integration_tests/<project>/load_raw.py`` as a module (``make_raw``,
+    ``write_duckdb``, ``write_postgres``, ``copy_project``); loaded by path since the
     project folder is no package."""
-    import importlib.util
-
     path = ROOT / "integration_tests" / project / "load_raw.py"
     spec = importlib.util.spec_from_file_location(f"{project}_load_raw", path)
     module = importlib.util.module_from_spec(spec)
@@ -55,19 +79,251 @@ def _load_raw_module(project: str):
     return module
 
 
-def jaffle_real():
-    """``integration_tests/jaffle_real/load_raw.py`` as a module (its raw-data maker, writers
-    and ``copy_project``)."""
-    return _load_raw_module("jaffle_real")
+def jaffle_real() -> ModuleType:
+    """``integration_tests/jaffle_real/load_raw.py``."""
+    return raw_loader("jaffle_real")
 
 
-def people_raw():
-    """``integration_tests/people/load_raw.py`` as a module (``make_raw``, ``write_duckdb``,
-    ``write_postgres``, ``copy_project``)."""
-    return _load_raw_module("people")
+def people_raw() -> ModuleType:
+    """``integration_tests/people/load_raw.py``."""
+    return raw_loader("people")
 
 
-def people(dest: Path) -> Path:
-    """A fresh copy of ``integration_tests/people`` at ``dest / 'people'`` (no target/,
-    dbt_packages/, logs/ or DuckDB files) whose ``local:`` packages point at this checkout."""
-    return people_raw().copy_project(dest)
+# -- schema records -----------------------------------------------------------------------
+
+ORIGIN = Origin("test", "fixture")
+INT = ColumnType(LogicalType.INTEGER, "integer")
+TEXT = ColumnType(LogicalType.TEXT, "text")
+FLOAT = ColumnType(LogicalType.FLOAT, "double")
+DOUBLE_PRECISION = ColumnType(LogicalType.FLOAT, "double precision")
+MONEY = ColumnType(LogicalType.NUMERIC, "numeric(10,2)")
+DATE = ColumnType(LogicalType.DATE, "date")
+TS = ColumnType(LogicalType.TIMESTAMP, "timestamp")
+BOOL = ColumnType(LogicalType.BOOLEAN, "boolean")
+UUID = ColumnType(LogicalType.UUID, "uuid")
+
+Columns = Iterable[Column | tuple[str, ColumnType]] | Mapping[str, ColumnType]
+
+
+def col(name: str, type: ColumnType | LogicalType, native: str = "", **facts: Any) -> Column:
+    """A column of ``type``: a ColumnType, or a LogicalType spelled ``native``."""
+    if isinstance(type, LogicalType):
+        type = ColumnType(type, native)
+    return Column(name, type=type, **facts)
+
+
+def table(
+    name: str, columns: Columns = (), pk: Iterable[str] = (), *, prefix: str = "source.p.s.", **kw
+) -> Table:
+    """The source table ``prefix + name`` in schema ``raw``; ``columns``: Columns,
+    (name, type) pairs or a {name: type} mapping; ``pk``: its primary key columns."""
+    items = columns.items() if isinstance(columns, Mapping) else columns
+    built = tuple(c if isinstance(c, Column) else Column(c[0], type=c[1]) for c in items)
+    pk = tuple(pk)
+    return Table(
+        prefix + name,
+        name,
+        "source",
+        None,
+        "raw",
+        name,
+        columns=built,
+        primary_key=PrimaryKey(pk, ORIGIN) if pk else None,
+        **kw,
+    )
+
+
+def graph_from(
+    *tables: Table, fks: Iterable[ForeignKey] = (), order: Iterable[str] = (), **kw
+) -> SchemaGraph:
+    """A graph of ``tables``; ``order``: parents first (default: as given)."""
+    order = tuple(order) or tuple(t.key for t in tables)
+    return SchemaGraph({t.key: t for t in tables}, tuple(fks), order, **kw)
+
+
+# -- a shop of table plans for the emit tests ---------------------------------------------
+# customers (text key), orders (FK to customers), order_lines (composite key with an FK
+# part), shipments (composite FK to order_lines), employees (self-reference). Postgres
+# spells the types: the golden files show them.
+
+SHOP = "source.shop.raw."
+SEQ = KeyFormat("sequence")
+
+
+def fk_plan(columns, parent, parent_columns, null_rate=0.0, **kw) -> FkPlan:
+    """An FK of a shop table to ``SHOP + parent``."""
+    return FkPlan(tuple(columns), SHOP + parent, tuple(parent_columns), null_rate, (0, 5, 3), **kw)
+
+
+def table_plan(name, columns, pk=(), minted=(), fks=(), model=(), rows=100, checks=None, **kw):
+    """The plan of the shop table ``name``; ``minted``: key columns made as sequences."""
+    return TablePlan(
+        key=SHOP + name,
+        name=name,
+        identifier=name,
+        database="warehouse",
+        schema="raw",
+        rows=rows,
+        columns=tuple(columns),
+        primary_key=tuple(pk),
+        minted={m: SEQ for m in minted},
+        fks=tuple(fks),
+        primary_fk=0 if fks else None,
+        model_columns=tuple(model),
+        checks=checks or {},
+        real_ref=kw.pop("real_ref", f"source('raw', '{name}')"),
+        **kw,
+    )
+
+
+def shop_plans() -> tuple[dict[str, TablePlan], tuple[str, ...]]:
+    """The shop's plans by key, and their order (parents first)."""
+    customers = table_plan(
+        "customers",
+        [
+            ("id", TEXT),
+            ("name", TEXT),
+            ("segment", TEXT),
+            ("signup", DATE),
+            ("score", DOUBLE_PRECISION),
+            ("token", UUID),
+        ],
+        pk=["id"],
+        minted=["id"],
+        model=["name", "segment", "signup", "score", "token"],
+        rows=300,
+        checks={
+            "id": {"not_null": True},
+            "name": {"not_null": True},
+            "segment": {"not_null": True, "accepted_values": ["a", "b", "c"]},
+        },
+    )
+    orders = table_plan(
+        "orders",
+        [
+            ("order_id", INT),
+            ("customer_id", TEXT),
+            ("amount", MONEY),
+            ("quantity", INT),
+            ("placed_at", TS),
+            ("gift", BOOL),
+        ],
+        pk=["order_id"],
+        minted=["order_id"],
+        fks=[fk_plan(["customer_id"], "customers", ["id"])],
+        model=["amount", "quantity", "placed_at", "gift"],
+        rows=1000,
+        checks={"customer_id": {"not_null": True}},
+    )
+    lines = table_plan(
+        "order_lines",
+        [("order_id", INT), ("line_no", INT), ("price", DOUBLE_PRECISION)],
+        pk=["order_id", "line_no"],
+        minted=["line_no"],
+        fks=[fk_plan(["order_id"], "orders", ["order_id"])],
+        model=["price"],
+        rows=2500,
+        checks={"order_id": {"not_null": True}, "line_no": {"not_null": True}},
+    )
+    shipments = table_plan(
+        "shipments",
+        [("shipment_id", INT), ("order_id", INT), ("line_no", INT)],
+        pk=["shipment_id"],
+        minted=["shipment_id"],
+        fks=[fk_plan(["order_id", "line_no"], "order_lines", ["order_id", "line_no"])],
+        rows=800,
+    )
+    employees = table_plan(
+        "employees",
+        [
+            ("employee_id", INT),
+            ("manager_id", INT),
+            ("salary", DOUBLE_PRECISION),
+            ("bonus", DOUBLE_PRECISION),
+            ("level", INT),
+        ],
+        pk=["employee_id"],
+        minted=["employee_id"],
+        fks=[fk_plan(["manager_id"], "employees", ["employee_id"], 0.03, self_reference=True)],
+        model=["salary", "bonus", "level"],
+        rows=150,
+    )
+    tables = [customers, orders, lines, shipments, employees]
+    return {t.key: t for t in tables}, tuple(t.key for t in tables)
+
+
+def shop_profiles() -> dict[str, dict[str, ColumnProfile]]:
+    """What fitting the shop's models would have learned about their columns."""
+    return {
+        SHOP + "customers": {
+            "name": ColumnProfile("discrete", n_categories=290),  # names: no tvd
+            "segment": ColumnProfile("discrete", n_categories=3),
+            "signup": ColumnProfile("continuous"),
+            "score": ColumnProfile("continuous", null_rate=0.1),
+            "token": ColumnProfile("uuid"),
+        },
+        SHOP + "orders": {
+            "amount": ColumnProfile("continuous"),
+            "quantity": ColumnProfile("discrete", n_categories=5),
+            "placed_at": ColumnProfile("continuous"),
+            "gift": ColumnProfile("discrete", n_categories=2),
+        },
+        SHOP + "order_lines": {"price": ColumnProfile("continuous")},
+        SHOP + "employees": {
+            "salary": ColumnProfile("continuous"),
+            "bonus": ColumnProfile("continuous", constant=True),
+            "level": ColumnProfile("discrete", n_categories=4),
+        },
+    }
+
+
+# -- a tiny CTGAN -------------------------------------------------------------------------
+
+TINY = {"embedding_dim": 8, "generator_dim": [32, 32], "discriminator_dim": [32], "pac": 2}
+
+
+def tiny_ctgan(
+    epochs: int = 2, batch_size: int = 50, device: str = "cpu", min_rows: int = 5, **extra
+) -> ModelOptions:
+    """Options of a CTGAN small enough to fit in a second or two."""
+    return ModelOptions(
+        epochs, batch_size, device, extra={**TINY, **extra}, min_category_rows=min_rows
+    )
+
+
+def mixed_frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    """A bimodal float, an integer, a category, a flag, a float with NULLs and a
+    timestamp with a time zone."""
+    rng = np.random.default_rng(seed)
+    seconds = 1.7e9 + rng.integers(0, 10_000_000, n)
+    return pd.DataFrame(
+        {
+            "amount": np.where(rng.random(n) < 0.4, rng.normal(-5, 1, n), rng.normal(20, 2, n)),
+            "qty": rng.integers(0, 100, n),
+            "status": rng.choice(["new", "paid", "shipped"], n, p=[0.5, 0.3, 0.2]),
+            "flag": rng.random(n) < 0.3,
+            "score": np.where(rng.random(n) < 0.2, np.nan, rng.random(n)),
+            "created": pd.to_datetime(seconds, unit="s", utc=True).tz_convert("Europe/Berlin"),
+        }
+    )
+
+
+def columns_of(frame: pd.DataFrame, **facts) -> list[Column]:
+    """Untyped columns of ``frame``; ``facts``: Column keywords by column name."""
+    return [Column(c, **facts.get(c, {})) for c in frame.columns]
+
+
+def fit_ctgan(frame, columns=None, context=None, seed=0, reporter=None, **opts):
+    """A tiny CTGAN (``tiny_ctgan(**opts)``) fitted on ``frame``."""
+    from synthohive_dbt.synth.ctgan import CTGANModel
+
+    model = CTGANModel(tiny_ctgan(**opts))
+    model.fit(
+        frame,
+        columns or columns_of(frame),
+        context,
+        rng=np.random.default_rng(seed),
+        reporter=reporter or Reporter(),
+        table="t",
+    )
+    return model

@@ -10,7 +10,6 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,14 +18,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from helpers import copy_project, dbt
+from helpers import PG, ROOT, dbt
 
 import dbt_synthohive
 from dbt_synthohive import METHOD_NAME, _plugin
 from synthohive_dbt.bridge import OperationArgs, OperationArgumentError, parse_args
 
-ROOT = Path(__file__).resolve().parent.parent
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 # child table, FK column, parent table, parent key: the ops schema's single-column FKs
 OPS_FKS = [
     ("flights", "origin", "airports", "code"),
@@ -172,14 +169,13 @@ def error_of(result) -> str:
 
 
 def seed_ops(project: Path, target: str) -> None:
-    assert dbt(project, "deps", target=target).success
     assert dbt(project, "seed", "--select", "path:seeds/ops", target=target).success
 
 
 @pytest.fixture(scope="module")
-def ops_duckdb(tmp_path_factory):
+def ops_duckdb(tmp_path_factory, dbt_project):
     tmp = tmp_path_factory.mktemp("bridge")
-    project = copy_project(tmp)
+    project = dbt_project(tmp)
     path = tmp / "it.duckdb"
     old = os.environ.get("SYNTHOHIVE_IT_DUCKDB")
     os.environ["SYNTHOHIVE_IT_DUCKDB"] = str(path)
@@ -225,7 +221,9 @@ def content_hash(path: Path, schema: str) -> dict[str, str]:
 @pytest.mark.slow
 def test_run_operation_duckdb(ops_duckdb):
     project, path = ops_duckdb
-    result = synthesize(project, '{select: "source:ops", scale: 2, seed: 7, refit: true}')
+    result = synthesize(
+        project, '{select: "source:ops", scale: 2, seed: 7, refit: true, model: copula}'
+    )
     assert result.success, error_of(result)
     assert (project / "target" / "synthohive" / "plan.json").is_file()
     # the composite FK declared only on a contract model reached its source: the running
@@ -333,22 +331,14 @@ def test_run_operation_without_the_bridge_says_what_to_install(tmp_path):
     assert "synthohive generate" in out.stdout
 
 
-def test_in_process_selection_equals_dbt_ls(tmp_path, monkeypatch):
+def test_in_process_selection_equals_dbt_ls(tmp_path, monkeypatch, fixture_projects):
     """The bridge cannot run `dbt ls` (a nested dbtRunner resets dbt's state): its own
     evaluation with dbt's selector classes must choose what `dbt ls` chooses."""
     from synthohive_dbt.project.load import _dbt_args, load_project
     from synthohive_dbt.project.selection import select_nodes, select_nodes_in_process
 
-    fixtures = Path(__file__).parent / "fixtures" / "projects"
-    shutil.copytree(
-        fixtures,
-        tmp_path,
-        dirs_exist_ok=True,
-        ignore=shutil.ignore_patterns("target", "dbt_packages", "logs"),
-    )
-    shop = tmp_path / "shop"
+    shop = fixture_projects(tmp_path) / "shop"
     monkeypatch.setenv("SYNTHOHIVE_TEST_DUCKDB", str(tmp_path / "never_opened.duckdb"))
-    assert dbt(shop, "deps", target="dev").success
     loaded = load_project(shop)
     args = _dbt_args(shop, loaded.profiles_dir, None, None)
     cases = [
@@ -369,12 +359,12 @@ def test_in_process_selection_equals_dbt_ls(tmp_path, monkeypatch):
 @pytest.mark.integration
 @pytest.mark.postgres
 @pytest.mark.slow
-def test_run_operation_postgres(tmp_path, monkeypatch):
+def test_run_operation_postgres(tmp_path, monkeypatch, postgres_server, dbt_project):
     import psycopg2
 
     base = f"br_{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("SYNTHOHIVE_IT_PG_SCHEMA", base)
-    project = copy_project(tmp_path)
+    project = dbt_project(tmp_path)
     synth = f"{base}_synth"
     try:
         seed_ops(project, "postgres")
@@ -401,3 +391,12 @@ def test_run_operation_postgres(tmp_path, monkeypatch):
             with conn.cursor() as cur:
                 for schema in (base, f"{base}_ops", synth):
                     cur.execute(f"drop schema if exists {schema} cascade")
+
+
+def test_run_operation_and_the_cli_share_one_default_model():
+    from synthohive_dbt.bridge import parse_args
+    from synthohive_dbt.cli import build_parser
+    from synthohive_dbt.options import DEFAULT_MODEL
+
+    fit_args = build_parser().parse_args(["fit"])
+    assert parse_args({}).model == fit_args.model == DEFAULT_MODEL

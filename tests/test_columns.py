@@ -9,19 +9,19 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import col
 
 from synthohive_dbt.errors import DataError
-from synthohive_dbt.schema import Column, ColumnType, LogicalType
+from synthohive_dbt.schema import Column, LogicalType
+from synthohive_dbt.synth.codec_fit import MAX_CATEGORIES, fit_codecs
+from synthohive_dbt.synth.codec_fit import fit_codec as protected_codec
 from synthohive_dbt.synth.columns import (
     CONTINUOUS,
     DISCRETE,
-    MAX_CATEGORIES,
     NULL,
     UUID,
     ColumnCodec,
-    fit_codecs,
 )
-from synthohive_dbt.synth.columns import fit_codec as protected_codec
 
 
 def fit_codec(series: pd.Series, column: Column) -> ColumnCodec:
@@ -31,10 +31,6 @@ def fit_codec(series: pd.Series, column: Column) -> ColumnCodec:
 
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-
-
-def col(name: str, logical: LogicalType, native: str = "", **kw) -> Column:
-    return Column(name, type=ColumnType(logical, native), **kw)
 
 
 def round_trip(series: pd.Series, column: Column, seed: int = 0) -> tuple[ColumnCodec, pd.Series]:

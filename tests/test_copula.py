@@ -9,19 +9,15 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import col
 from scipy.stats import ks_2samp, spearmanr
 
 from synthohive_dbt.errors import DataError, ModelError
-from synthohive_dbt.progress import EventLog, Reporter
-from synthohive_dbt.schema import Column, ColumnType, LogicalType
+from synthohive_dbt.schema import LogicalType
 from synthohive_dbt.synth.base import ModelOptions, get_model_class, load_model
 from synthohive_dbt.synth.copula import GaussianCopulaModel
 
 N = 5000
-
-
-def col(name: str, logical: LogicalType, native: str = "", **kw) -> Column:
-    return Column(name, type=ColumnType(logical, native), **kw)
 
 
 def rng(seed: int) -> np.random.Generator:
@@ -243,14 +239,6 @@ def test_quantiles_option_sets_the_table_size(real):
     assert model.state()[1]["quantiles"].shape == (2, 64)
     with pytest.raises(ModelError, match="quantiles=1 must be at least 2"):
         GaussianCopulaModel(ModelOptions(extra={"quantiles": 1})).fit(real, COLUMNS, rng=rng(0))
-
-
-def test_fit_reports_an_event(real):
-    log = EventLog()
-    GaussianCopulaModel().fit(real, COLUMNS[:2], rng=rng(0), reporter=Reporter(log), table="t")
-    (event,) = log.named("fit_done")
-    assert event.fields["table"] == "t" and event.fields["model"] == "copula"
-    assert event.fields["rows"] == N and event.fields["seconds"] >= 0
 
 
 def test_single_row_table_repeats_its_values():

@@ -13,9 +13,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from helpers import TINY, columns_of, fit_ctgan, mixed_frame
 
 from synthohive_dbt.errors import ArtifactError, DataError, ModelError
-from synthohive_dbt.progress import EventLog, Reporter
+from synthohive_dbt.progress import (
+    EpochEnded,
+    EventLog,
+    Reporter,
+    TrainingDone,
+    TrainingStarted,
+    Validated,
+)
 from synthohive_dbt.schema import Column, ColumnType, LogicalType
 from synthohive_dbt.synth.base import ModelOptions, get_model_class, load_model
 from synthohive_dbt.synth.ctgan import CTGANModel
@@ -23,62 +31,13 @@ from synthohive_dbt.synth.ctgan import train as train_mod
 from synthohive_dbt.synth.ctgan.options import auto_batch_size
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = {"embedding_dim": 8, "generator_dim": [32, 32], "discriminator_dim": [32], "pac": 2}
-
-
-def tiny(
-    epochs: int = 2, batch_size: int = 50, device: str = "cpu", min_rows: int = 5, **extra
-) -> ModelOptions:
-    return ModelOptions(
-        epochs, batch_size, device, extra={**TINY, **extra}, min_category_rows=min_rows
-    )
-
-
-def mixed_frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    seconds = 1.7e9 + rng.integers(0, 10_000_000, n)
-    return pd.DataFrame(
-        {
-            "amount": np.where(rng.random(n) < 0.4, rng.normal(-5, 1, n), rng.normal(20, 2, n)),
-            "qty": rng.integers(0, 100, n),
-            "status": rng.choice(["new", "paid", "shipped"], n, p=[0.5, 0.3, 0.2]),
-            "flag": rng.random(n) < 0.3,
-            "score": np.where(rng.random(n) < 0.2, np.nan, rng.random(n)),
-            "created": pd.to_datetime(seconds, unit="s", utc=True).tz_convert("Europe/Berlin"),
-        }
-    )
-
-
-def columns_of(frame: pd.DataFrame, **facts) -> list[Column]:
-    return [Column(c, **facts.get(c, {})) for c in frame.columns]
-
-
-def fit(frame, columns=None, context=None, seed=0, reporter=None, **opts) -> CTGANModel:
-    model = CTGANModel(tiny(**opts))
-    model.fit(
-        frame,
-        columns or columns_of(frame),
-        context,
-        rng=np.random.default_rng(seed),
-        reporter=reporter or Reporter(),
-        table="t",
-    )
-    return model
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny networks on a shared 2-core machine: threads only add synchronisation."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
 def fitted(one_thread) -> tuple[pd.DataFrame, CTGANModel]:
     frame = mixed_frame()
-    return frame, fit(frame)
+    return frame, fit_ctgan(frame)
 
 
 def test_registry_names_ctgan():
@@ -128,7 +87,7 @@ def test_values_respect_column_facts():
         "pct": {"accepted_range": (10.0, 90.0)},
         "units": {"not_null": True, "type": ColumnType(LogicalType.INTEGER, "integer")},
     }
-    model = fit(frame, columns_of(frame, **facts), epochs=1)
+    model = fit_ctgan(frame, columns_of(frame, **facts), epochs=1)
     out = model.sample(2000, rng=np.random.default_rng(4))
     assert out["tier"].notna().all() and set(out["tier"]) <= {"gold", "silver"}
     assert out["pct"].between(10.0, 90.0).all()
@@ -147,7 +106,7 @@ def test_context_conditions_the_output():
             "kind": np.where(ctx[:, 0] > 0, "big", "small"),
         }
     )
-    model = fit(
+    model = fit_ctgan(
         frame, context=ctx, epochs=30, batch_size=100, generator_dim=[64, 64],
         discriminator_dim=[64, 64], lr=1e-3, dropout=0.0,
     )  # fmt: skip
@@ -165,16 +124,18 @@ def test_context_conditions_the_output():
 
 def test_progress_events_and_quiet_by_default():
     log = EventLog()
-    fit(mixed_frame(200), reporter=Reporter(log), epochs=3)
-    names = [e.name for e in log.events]
-    assert names[0] == "fit_start" and names[-1] == "fit_done"
-    epochs = log.named("epoch")
-    assert [e.fields["epoch"] for e in epochs] == [1, 2, 3]
-    assert {"table", "epochs", "loss_g", "loss_d", "rows_per_s", "eta_s"} <= set(epochs[0].fields)
-    assert epochs[-1].fields["eta_s"] == 0
-    scores = [e.fields["score"] for e in log.named("validation")]
+    fit_ctgan(mixed_frame(200), reporter=Reporter(log), epochs=3)
+    assert isinstance(log.events[0], TrainingStarted)
+    assert isinstance(log.events[-1], TrainingDone)
+    epochs = log.of(EpochEnded)
+    assert [e.epoch for e in epochs] == [1, 2, 3] and {e.epochs for e in epochs} == {3}
+    assert epochs[-1].eta_s == 0 and all(e.rows_per_s > 0 for e in epochs)
+    validated = log.of(Validated)
+    scores = [e.score for e in validated]
     assert len(scores) == 3 and all(0 <= s <= 1 for s in scores)
-    assert log.named("fit_done")[0].fields["best_epoch"] == int(np.argmax(scores)) + 1
+    best = int(np.argmax(scores)) + 1
+    assert log.of(TrainingDone)[0].best_epoch == best
+    assert [e.improved for e in validated][best - 1] and validated[-1].best_epoch == best
 
 
 def test_saved_weights_are_from_the_best_validation_epoch(monkeypatch):
@@ -189,12 +150,12 @@ def test_saved_weights_are_from_the_best_validation_epoch(monkeypatch):
         trainers.append(self)
 
     def listen(evt):
-        if evt.name == "validation":
+        if isinstance(evt, Validated):
             state = trainers[0].generator.state_dict()
-            snapshots[evt.fields["epoch"]] = {k: v.clone() for k, v in state.items()}
+            snapshots[evt.epoch] = {k: v.clone() for k, v in state.items()}
 
     monkeypatch.setattr(train_mod.Trainer, "__init__", init)
-    model = fit(mixed_frame(200), reporter=Reporter(listen), epochs=4)
+    model = fit_ctgan(mixed_frame(200), reporter=Reporter(listen), epochs=4)
     assert model.training["best_epoch"] == 2 and model.training["best_score"] == 0.9
     final = model._generator.state_dict()
     assert all(torch.equal(final[k], snapshots[2][k]) for k in final)
@@ -205,10 +166,10 @@ def test_early_stopping_after_patience_validations(monkeypatch):
     scores = iter([0.5, 0.4, 0.3, 0.2, 0.1, 0.0])
     monkeypatch.setattr(train_mod.Trainer, "validate", lambda self, holdout: next(scores))
     log = EventLog()
-    model = fit(mixed_frame(200), reporter=Reporter(log), epochs=6, patience=2)
-    done = log.named("fit_done")[0].fields
-    assert done["stopped_early"] and done["epochs_run"] == 3 and done["best_epoch"] == 1
-    assert len(log.named("epoch")) == 3 and model.training["stopped_early"]
+    model = fit_ctgan(mixed_frame(200), reporter=Reporter(log), epochs=6, patience=2)
+    (done,) = log.of(TrainingDone)
+    assert done.stopped_early and done.epochs_run == 3 and done.best_epoch == 1
+    assert len(log.of(EpochEnded)) == 3 and model.training["stopped_early"]
 
 
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
@@ -226,8 +187,8 @@ def test_determinism_and_fresh_process_load(tmp_path, precision):
             loaded = load_model(sys.argv[2])
             loaded.sample(300, rng=np.random.default_rng(5)).to_parquet(out + "_loaded.parquet")
         sys.path.insert(0, {str(ROOT / "tests")!r})
-        from test_ctgan import fit, mixed_frame
-        model = fit(mixed_frame(), seed=11, precision={precision!r})
+        from helpers import fit_ctgan, mixed_frame
+        model = fit_ctgan(mixed_frame(), seed=11, precision={precision!r})
         model.save(out + "_model")
         model.sample(300, rng=np.random.default_rng(5)).to_parquet(out + ".parquet")
         """
@@ -268,15 +229,15 @@ def test_incompatible_artifacts_are_refused(fitted, tmp_path):
 def test_all_null_column_is_sampled_as_null():
     frame = mixed_frame(200)
     frame["empty"] = None
-    out = fit(frame, epochs=1).sample(50, rng=np.random.default_rng(0))
+    out = fit_ctgan(frame, epochs=1).sample(50, rng=np.random.default_rng(0))
     assert out["empty"].isna().all()
 
 
 def test_single_row_table_samples_copies_of_its_row():
     frame = mixed_frame(1).drop(columns=["score"])
     log = EventLog()
-    model = fit(frame, reporter=Reporter(log), min_rows=1)  # rare-value protection off
-    assert log.named("fit_done")[0].fields["epochs_run"] == 0
+    model = fit_ctgan(frame, reporter=Reporter(log), min_rows=1)  # rare-value protection off
+    assert log.of(TrainingDone) == [TrainingDone("t", 0, 0, None, False, 0.0)]
     out = model.sample(3, rng=np.random.default_rng(0))
     for name in frame.columns:
         assert (out[name] == frame[name].iloc[0]).all(), name
@@ -286,15 +247,15 @@ def test_mixed_types_and_infinities_are_data_errors():
     frame = pd.DataFrame({"n": [*range(40), "two", 3.5]})
     integer = ColumnType(LogicalType.INTEGER, "integer")
     with pytest.raises(DataError, match="'n' mixes numbers and text"):
-        fit(frame, [Column("n", type=integer)])
+        fit_ctgan(frame, [Column("n", type=integer)])
     frame = pd.DataFrame({"x": [1.0, np.inf, 2.0] * 10})
     with pytest.raises(DataError, match="'x' holds infinite values"):
-        fit(frame)
+        fit_ctgan(frame)
 
 
 def test_nan_is_null_and_mixed_object_column_is_categorical():
     frame = pd.DataFrame({"x": [1.0, np.nan, 2.5, 4.0] * 30, "o": [1, "a", 2.5, None] * 30})
-    out = fit(frame, epochs=1).sample(400, rng=np.random.default_rng(0))
+    out = fit_ctgan(frame, epochs=1).sample(400, rng=np.random.default_rng(0))
     assert 0.05 < out["x"].isna().mean() < 0.6
     assert set(out["o"].dropna()) <= {1, "a", 2.5}
 
@@ -302,15 +263,15 @@ def test_nan_is_null_and_mixed_object_column_is_categorical():
 def test_empty_table_missing_column_and_bad_options():
     frame = mixed_frame(10)
     with pytest.raises(DataError, match="no rows"):
-        fit(frame.iloc[:0])
+        fit_ctgan(frame.iloc[:0])
     with pytest.raises(DataError, match="lacks column"):
-        fit(frame, [Column("nope")])
+        fit_ctgan(frame, [Column("nope")])
     with pytest.raises(ModelError, match="unknown ctgan option.*'epoch'"):
         CTGANModel(ModelOptions(extra={"epoch": 3}))
     with pytest.raises(ModelError, match="not a multiple of pac"):
         CTGANModel(ModelOptions(batch_size=55, extra={"pac": 10}))
     with pytest.raises(ModelError, match=r"context must have shape \(10, k\)"):
-        fit(frame, context=np.zeros((9, 1)))
+        fit_ctgan(frame, context=np.zeros((9, 1)))
 
 
 def test_per_table_overrides_reach_the_config():
@@ -331,13 +292,13 @@ def test_batch_size_follows_the_table_unless_given():
     model.fit(frame, columns_of(frame), rng=np.random.default_rng(0), reporter=Reporter(log))
     assert model.config.batch_size is None  # the artifact keeps "auto"
     assert model.training["batch_size"] == 54
-    assert log.named("fit_start")[0].fields["batch_size"] == 54
-    assert log.named("epoch")[0].fields["steps"] == 10
-    given = fit(frame, epochs=1, batch_size=100, reporter=Reporter(log))
+    assert log.of(TrainingStarted)[0].batch_size == 54
+    assert log.of(EpochEnded)[0].steps == 10
+    given = fit_ctgan(frame, epochs=1, batch_size=100, reporter=Reporter(log))
     assert given.training["batch_size"] == 100
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error without CUDA")
 def test_cuda_without_cuda_is_a_clear_error():
     with pytest.raises(ModelError, match="CUDA is not available"):
-        fit(mixed_frame(20), device="cuda")
+        fit_ctgan(mixed_frame(20), device="cuda")

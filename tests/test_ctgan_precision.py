@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from test_ctgan import columns_of, fit, mixed_frame, one_thread  # noqa: F401 (autouse fixture)
+from helpers import columns_of, fit_ctgan, mixed_frame
 
 from synthohive_dbt.errors import ModelError
 from synthohive_dbt.synth.base import ModelOptions
@@ -16,6 +16,7 @@ from synthohive_dbt.synth.ctgan.precision import compute_dtype, native_bfloat16
 from synthohive_dbt.synth.ctgan.train import generation_mask
 
 CPU = torch.device("cpu")
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_precision_option_is_validated_and_defaults_to_auto():
@@ -144,7 +145,9 @@ def test_draw_slots_matches_the_softmax_respects_masks_and_far_below_spans():
 
 def test_generation_mask_keeps_not_null_columns_free_of_nulls_in_bfloat16():
     frame = mixed_frame(400)
-    model = fit(frame, columns_of(frame, score={"not_null": True}), epochs=1, precision="bfloat16")
+    model = fit_ctgan(
+        frame, columns_of(frame, score={"not_null": True}), epochs=1, precision="bfloat16"
+    )
     out = model.sample(2_000, rng=np.random.default_rng(0))
     assert out["score"].notna().all()
     mask = generation_mask(model._transformer, CPU)
@@ -155,7 +158,7 @@ def test_bfloat16_training_learns_the_table_like_float32():
     frame = mixed_frame(1_500, seed=4)
     results = {}
     for precision in ("float32", "bfloat16"):
-        model = fit(frame, epochs=30, batch_size=100, precision=precision, seed=2)
+        model = fit_ctgan(frame, epochs=30, batch_size=100, precision=precision, seed=2)
         out = model.sample(3_000, rng=np.random.default_rng(1))
         status = out["status"].value_counts(normalize=True)
         real = frame["status"].value_counts(normalize=True)

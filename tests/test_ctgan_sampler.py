@@ -7,7 +7,7 @@ import pandas as pd
 import torch
 
 from synthohive_dbt.schema import Column
-from synthohive_dbt.synth.columns import fit_codecs
+from synthohive_dbt.synth.codec_fit import fit_codecs
 from synthohive_dbt.synth.ctgan.sampler import ConditionSampler
 from synthohive_dbt.synth.ctgan.transformer import DataTransformer
 

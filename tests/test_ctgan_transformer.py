@@ -10,7 +10,7 @@ import pytest
 
 from synthohive_dbt.errors import DataError
 from synthohive_dbt.schema import Column
-from synthohive_dbt.synth.columns import MAX_CATEGORIES, fit_codecs
+from synthohive_dbt.synth.codec_fit import MAX_CATEGORIES, fit_codecs
 from synthohive_dbt.synth.ctgan.transformer import (
     CATEGORIES,
     CONSTANT,

@@ -2,41 +2,36 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import yaml
-from emit_fixtures import BOOL, FLOAT, INT, NUM, TEXT, P, fk, plan, shop_plans, shop_profiles
+from helpers import (
+    BOOL,
+    DOUBLE_PRECISION,
+    INT,
+    MONEY,
+    SHOP,
+    TEXT,
+    fk_plan,
+    shop_plans,
+    shop_profiles,
+    table_plan,
+)
 
 from synthohive_dbt.emit import render, sources_document, write_generated
-from synthohive_dbt.emit.data_tests import (
+from synthohive_dbt.emit.data_tests import ColumnProfile, column_profiles, table_tests
+from synthohive_dbt.emit.fidelity_tests import (
     MIN_ROWS_PER_CATEGORY,
-    ColumnProfile,
-    column_profiles,
     copies_are_telling,
     copy_check_columns,
     distribution_test,
-    table_tests,
 )
 from synthohive_dbt.emit.files import HEADER, GeneratedFile, check_files, write_files
 from synthohive_dbt.emit.sources_yaml import source_naming
 from synthohive_dbt.emit.thresholds import Fidelity, resolve, synthohive_vars
 from synthohive_dbt.errors import EmitError
-
-GOLDEN = Path(__file__).parent / "golden"
-
-
-def assert_golden(name: str, text: str) -> None:
-    """Compare with tests/golden/<name>; SYNTHOHIVE_UPDATE_GOLDEN=1 rewrites it."""
-    path = GOLDEN / name
-    if os.environ.get("SYNTHOHIVE_UPDATE_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert path.is_file(), f"missing golden file {path}; rerun with SYNTHOHIVE_UPDATE_GOLDEN=1"
-    assert text == path.read_text()
 
 
 def shop_config(settings=None, meta=None):
@@ -48,20 +43,20 @@ def shop_config(settings=None, meta=None):
 # -- golden files ------------------------------------------------------------------------
 
 
-def test_sources_yaml_golden():
+def test_sources_yaml_golden(golden):
     plans, order = shop_plans()
     doc = sources_document(
         plans, order, "synthohive", fidelity=shop_config(), profiles=shop_profiles()
     )
-    assert_golden("sources_shop.yml", render(doc))
+    golden("sources_shop.yml", render(doc))
 
 
-def test_sources_yaml_golden_structural_only():
+def test_sources_yaml_golden_structural_only(golden):
     plans, order = shop_plans()
-    assert_golden("sources_shop_structural.yml", render(sources_document(plans, order, "synth")))
+    golden("sources_shop_structural.yml", render(sources_document(plans, order, "synth")))
 
 
-def test_sources_yaml_golden_with_overrides_and_warn():
+def test_sources_yaml_golden_with_overrides_and_warn(golden):
     settings = {
         "fidelity_severity": "warn",
         "thresholds": {"ks_distance": 0.3, "no_real_row_copied": False},
@@ -77,7 +72,7 @@ def test_sources_yaml_golden_with_overrides_and_warn():
         profiles=shop_profiles(),
         scale=2.0,
     )
-    assert_golden("sources_shop_warn_scale2.yml", render(doc))
+    golden("sources_shop_warn_scale2.yml", render(doc))
 
 
 def test_generated_yaml_quotes_refs_and_uses_current_test_style():
@@ -104,11 +99,11 @@ def _tests_of(name, fidelity=DEFAULT, profiles=None, scale=1.0):
     plans, _ = shop_plans()
     profiles = shop_profiles() if profiles is None else profiles
     return table_tests(
-        plans[P + name],
+        plans[SHOP + name],
         plans,
         source_naming,
         fidelity=fidelity,
-        profiles=profiles.get(P + name, {}),
+        profiles=profiles.get(SHOP + name, {}),
         scale=scale,
     )
 
@@ -137,14 +132,14 @@ def test_keys_relationships_and_carried_checks():
 
 def test_distribution_test_follows_the_model_codecs():
     plans, _ = shop_plans()
-    customers = plans[P + "customers"]
-    profiles = shop_profiles()[P + "customers"]
+    customers = plans[SHOP + "customers"]
+    profiles = shop_profiles()[SHOP + "customers"]
     assert distribution_test(customers, "segment", profiles["segment"]) == "tvd"
     assert distribution_test(customers, "signup", profiles["signup"]) == "ks_distance"
     assert distribution_test(customers, "name", profiles["name"]) is None  # names rows
     assert distribution_test(customers, "token", profiles["token"]) is None
     # without codecs (a third-party model) the type decides; text is skipped
-    orders = plans[P + "orders"]
+    orders = plans[SHOP + "orders"]
     assert distribution_test(orders, "gift", None) == "tvd"
     assert distribution_test(orders, "amount", None) == "ks_distance"
     assert distribution_test(customers, "name", None) is None
@@ -196,7 +191,7 @@ def test_old_plans_without_real_ref_get_structural_tests_only():
     plans, _ = shop_plans()
     plans = {k: replace(p, real_ref=None) for k, p in plans.items()}
     columns, table = table_tests(
-        plans[P + "orders"], plans, source_naming, fidelity=Fidelity(), profiles={}
+        plans[SHOP + "orders"], plans, source_naming, fidelity=Fidelity(), profiles={}
     )
     assert not any("synthohive." in n for n in names(table) + names(columns["amount"]))
 
@@ -331,7 +326,7 @@ def test_ignored_columns_do_not_carry_not_null():
     from dataclasses import replace
 
     plans, _ = shop_plans()
-    customers = replace(plans[P + "customers"], ignored=("name",))
+    customers = replace(plans[SHOP + "customers"], ignored=("name",))
     columns, _ = table_tests(customers, plans, source_naming, fidelity=None, profiles={})
     assert columns["name"] == []
 
@@ -347,13 +342,13 @@ def _threshold(tests, name):
 def _sized(rows, scale=1.0):
     """customers with ``rows`` real rows: continuous signup, 3 segments, 10% NULL scores."""
     plans, _ = shop_plans()
-    customers = replace(plans[P + "customers"], rows=rows)
+    customers = replace(plans[SHOP + "customers"], rows=rows)
     return table_tests(
         customers,
         {**plans, customers.key: customers},
         source_naming,
         fidelity=DEFAULT,
-        profiles=shop_profiles()[P + "customers"],
+        profiles=shop_profiles()[SHOP + "customers"],
         scale=scale,
     )
 
@@ -381,13 +376,13 @@ def test_tests_that_noise_alone_fails_are_not_generated():
 def test_configured_thresholds_are_the_floor():
     config = shop_config({"thresholds": {"ks_distance": 0.5, "tvd": 0.1}})
     plans, _ = shop_plans()
-    customers = replace(plans[P + "customers"], rows=65)
+    customers = replace(plans[SHOP + "customers"], rows=65)
     columns, _ = table_tests(
         customers,
         plans,
         source_naming,
         fidelity=config.for_table("customers"),
-        profiles=shop_profiles()[P + "customers"],
+        profiles=shop_profiles()[SHOP + "customers"],
     )
     assert _threshold(columns["signup"], "synthohive.ks_distance") == 0.5  # above the noise
     assert _threshold(columns["segment"], "synthohive.tvd") > 0.1  # raised to the noise
@@ -395,13 +390,13 @@ def test_configured_thresholds_are_the_floor():
 
 def test_children_per_parent_and_correlation_follow_the_sizes():
     plans, _ = shop_plans()
-    small = {**plans, P + "customers": replace(plans[P + "customers"], rows=20)}
+    small = {**plans, SHOP + "customers": replace(plans[SHOP + "customers"], rows=20)}
     columns, _ = table_tests(
-        small[P + "orders"], small, source_naming, fidelity=DEFAULT, profiles={}
+        small[SHOP + "orders"], small, source_naming, fidelity=DEFAULT, profiles={}
     )
     cpp = _threshold(columns["customer_id"], "synthohive.children_per_parent_distance")
     assert cpp > 0.5  # 20 parents on each side
-    employees = replace(plans[P + "employees"], rows=5000)
+    employees = replace(plans[SHOP + "employees"], rows=5000)
     _, table = table_tests(
         employees, plans, source_naming, fidelity=DEFAULT, profiles=shop_profiles()[employees.key]
     )
@@ -420,12 +415,12 @@ def _copy_test(table):
 
 def test_no_copy_test_on_a_table_of_keys():
     plans, _ = shop_plans()
-    links = plan(
+    links = table_plan(
         "links",
         [("link_id", INT), ("order_id", INT)],
         pk=["link_id"],
         minted=["link_id"],
-        fks=[fk(["order_id"], "orders", ["order_id"])],
+        fks=[fk_plan(["order_id"], "orders", ["order_id"])],
         rows=47_050,
         copy_unique_share=1.0,
     )
@@ -438,7 +433,7 @@ def test_no_copy_test_on_a_table_of_keys():
 
 def test_no_copy_test_where_chance_matches_are_likely():
     plans, _ = shop_plans()
-    flags = plan(
+    flags = table_plan(
         "flags",
         [("id", TEXT), ("active", BOOL), ("tier", TEXT)],
         pk=["id"],
@@ -460,7 +455,7 @@ def test_no_copy_test_where_chance_matches_are_likely():
 
 def test_copy_test_on_distinct_rows_with_continuous_columns():
     plans, _ = shop_plans()
-    customers = replace(plans[P + "customers"], copy_unique_share=1.0)
+    customers = replace(plans[SHOP + "customers"], copy_unique_share=1.0)
     _, table = table_tests(
         customers, plans, source_naming, fidelity=DEFAULT, profiles=shop_profiles()[customers.key]
     )
@@ -477,7 +472,7 @@ def test_no_copy_test_on_a_tiny_table_whose_extremes_are_its_rows():
     # six stores: a sampled opening date or tax rate clipped to the real extremes is a
     # real store's value; with one of six names a whole row matches by chance
     plans, _ = shop_plans()
-    customers = replace(plans[P + "customers"], copy_unique_share=1.0)
+    customers = replace(plans[SHOP + "customers"], copy_unique_share=1.0)
     profiles = {**shop_profiles()[customers.key], "name": ColumnProfile("discrete", 6)}
     for rows, expected in ((6, None), (customers.rows, ["name", "segment", "signup", "score"])):
         tiny = replace(customers, rows=rows)
@@ -489,7 +484,7 @@ def test_collision_chances_come_from_the_codecs():
     import pandas as pd
 
     from synthohive_dbt.schema import Column
-    from synthohive_dbt.synth.columns import fit_codecs
+    from synthohive_dbt.synth.codec_fit import fit_codecs
 
     frame = pd.DataFrame(
         {
@@ -502,8 +497,8 @@ def test_collision_chances_come_from_the_codecs():
     columns = [
         Column("flag", type=BOOL),
         Column("level", type=INT),
-        Column("price", type=NUM),
-        Column("weight", type=FLOAT),
+        Column("price", type=MONEY),
+        Column("weight", type=DOUBLE_PRECISION),
     ]
     codecs = [c.to_json() for c in fit_codecs(frame, columns, 1)]
     model = SimpleNamespace(state=lambda: ({"codecs": codecs}, None))
@@ -530,7 +525,7 @@ def test_plans_fitted_before_the_unique_share_load_without_it():
     from synthohive_dbt.relational.plan import TablePlan
 
     plans, _ = shop_plans()
-    data = replace(plans[P + "orders"], copy_unique_share=1.0).to_json()
+    data = replace(plans[SHOP + "orders"], copy_unique_share=1.0).to_json()
     assert TablePlan.from_json(data).copy_unique_share == 1.0
     del data["copy_unique_share"]
     old = TablePlan.from_json(data)

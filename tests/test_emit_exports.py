@@ -8,8 +8,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from emit_fixtures import P, shop_plans, shop_profiles
-from test_emit import assert_golden
+from helpers import ORIGIN, SHOP, graph_from, shop_plans, shop_profiles, table
 
 from synthohive_dbt.emit import render
 from synthohive_dbt.emit.exports import export_python_models
@@ -25,17 +24,12 @@ from synthohive_dbt.schema import (
     ColumnType,
     ForeignKey,
     LogicalType,
-    Origin,
-    PrimaryKey,
-    SchemaGraph,
-    Table,
 )
 
 INT = ColumnType(LogicalType.INTEGER, "INTEGER")
 TEXT = ColumnType(LogicalType.TEXT, "VARCHAR")
 DEC = ColumnType(LogicalType.NUMERIC, "DECIMAL(10,2)")
 TS = ColumnType(LogicalType.TIMESTAMP, "TIMESTAMP")
-ORIGIN = Origin("test", "fixture")
 
 
 def fidelity():
@@ -46,11 +40,11 @@ def fidelity():
 # -- seeds ---------------------------------------------------------------------------------
 
 
-def test_seeds_yaml_golden():
+def test_seeds_yaml_golden(golden):
     plans, order = shop_plans()
     doc = seeds_document(plans, order, fidelity=fidelity(), profiles=shop_profiles())
     text = render(doc)
-    assert_golden("seeds_shop.yml", text)
+    golden("seeds_shop.yml", text)
     assert 'amount: "numeric(10,2)"' in text  # parenthesised types are quoted
     assert "to: \"ref('synth_customers')\"" in text
 
@@ -109,30 +103,30 @@ def test_name_clashes_with_user_nodes(tmp_path):
 # -- python models -------------------------------------------------------------------------
 
 
-def test_python_model_golden():
+def test_python_model_golden(golden):
     plans, _ = shop_plans()
     text = model_source(
-        plans[P + "orders"],
+        plans[SHOP + "orders"],
         plans,
         artifacts="/work/project/target/synthohive",
         seed=7,
         scale=1.5,
         select="path:models/synthohive",
     )
-    assert_golden("synth_orders.py", text)
+    golden("synth_orders.py", text)
     compile(text, "synth_orders.py", "exec")
 
 
 def test_python_models_ref_parents_but_not_themselves():
     plans, _ = shop_plans()
-    assert model_parents(plans[P + "employees"]) == []  # self-reference: no ref
-    assert model_parents(plans[P + "shipments"]) == [P + "order_lines"]
+    assert model_parents(plans[SHOP + "employees"]) == []  # self-reference: no ref
+    assert model_parents(plans[SHOP + "shipments"]) == [SHOP + "order_lines"]
 
 
-def test_models_yaml_golden():
+def test_models_yaml_golden(golden):
     plans, order = shop_plans()
     doc = models_document(plans, order, fidelity=fidelity(), profiles=shop_profiles())
-    assert_golden("models_shop.yml", render(doc))
+    golden("models_shop.yml", render(doc))
 
 
 def test_python_models_need_duckdb(tmp_path):
@@ -142,20 +136,6 @@ def test_python_models_need_duckdb(tmp_path):
 
 
 # -- the runtime the Python models call --------------------------------------------------------
-
-
-def _table(key, columns, pk=None):
-    return Table(
-        key,
-        key.split(".")[-1],
-        "source",
-        None,
-        "raw",
-        key.split(".")[-1],
-        columns=tuple(columns),
-        primary_key=PrimaryKey(tuple(pk), ORIGIN) if pk else None,
-        source_name="raw",
-    )
 
 
 def _fit(cycle: bool):
@@ -189,14 +169,16 @@ def _fit(cycle: bool):
     key = "source.p.raw."
     dept_columns = [Column("dept_id", type=INT, unique=True, not_null=True)]
     dept_columns += [Column("head_id", type=INT)] if cycle else []
-    tables = {
-        key + "stores": _table(
-            key + "stores",
+    tables = (
+        table(
+            "stores",
             [Column("store_id", type=INT, unique=True, not_null=True), Column("city", type=TEXT)],
             ["store_id"],
+            prefix=key,
+            source_name="raw",
         ),
-        key + "orders": _table(
-            key + "orders",
+        table(
+            "orders",
             [
                 Column("order_id", type=INT, unique=True, not_null=True),
                 Column("store_id", type=INT, not_null=True),
@@ -204,10 +186,12 @@ def _fit(cycle: bool):
                 Column("at", type=TS),
             ],
             ["order_id"],
+            prefix=key,
+            source_name="raw",
         ),
-        key + "depts": _table(key + "depts", dept_columns, ["dept_id"]),
-        key + "emps": _table(
-            key + "emps",
+        table("depts", dept_columns, ["dept_id"], prefix=key, source_name="raw"),
+        table(
+            "emps",
             [
                 Column("emp_id", type=INT, unique=True, not_null=True),
                 Column("dept_id", type=INT, not_null=True),
@@ -215,8 +199,10 @@ def _fit(cycle: bool):
                 Column("salary", type=ColumnType(LogicalType.FLOAT, "DOUBLE")),
             ],
             ["emp_id"],
+            prefix=key,
+            source_name="raw",
         ),
-    }
+    )
     fks = (
         ForeignKey(key + "orders", ("store_id",), key + "stores", ("store_id",), ORIGIN),
         ForeignKey(key + "emps", ("dept_id",), key + "depts", ("dept_id",), ORIGIN),
@@ -227,8 +213,7 @@ def _fit(cycle: bool):
         deferred = (ForeignKey(key + "depts", ("head_id",), key + "emps", ("emp_id",), ORIGIN),)
     else:
         depts = depts.drop(columns=["head_id"])
-    order = (key + "stores", key + "orders", key + "depts", key + "emps")
-    graph = SchemaGraph(tables, fks, order, deferred=deferred)
+    graph = graph_from(*tables, fks=fks, deferred=deferred)
     frames = {key + "stores": stores, key + "orders": orders, key + "depts": depts}
     frames[key + "emps"] = emps
     return fit_relational(graph, frames, model="copula", seed=0)

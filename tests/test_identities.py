@@ -9,47 +9,27 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import DATE, FLOAT, INT, TS, graph_from, table
 from scipy.stats import ks_2samp
 
-from synthohive_dbt.pipeline import fit_graph, write_synthetic
+from synthohive_dbt.generation import write_synthetic
+from synthohive_dbt.options import GenerateOptions
+from synthohive_dbt.pipeline import fit_graph
 from synthohive_dbt.relational import RelationalModel, fit_relational
 from synthohive_dbt.relational.discovery import discover, graph_rules
 from synthohive_dbt.relational.enforcement import apply_rules
-from synthohive_dbt.relational.identities import (
-    DISCOVERED,
-    Arith,
-    Col,
-    Derive,
-    Order,
-    declared_rules,
-    parse,
-    rules_for,
-)
+from synthohive_dbt.relational.expressions import parse
+from synthohive_dbt.relational.identities import DISCOVERED, Arith, Col, Derive, Order
 from synthohive_dbt.relational.plan import TablePlan
-from synthohive_dbt.schema import (
-    INFERRED,
-    Column,
-    ColumnType,
-    LogicalType,
-    Origin,
-    PrimaryKey,
-    SchemaGraph,
-    Table,
-)
+from synthohive_dbt.relational.rulesets import declared_rules, rules_for
+from synthohive_dbt.schema import INFERRED, Column, ColumnType, LogicalType, Origin, Table
 from synthohive_dbt.schema.inspect_view import graph_to_json, graph_to_text
 from synthohive_dbt.warehouse import wrap_connection
 
-INT = ColumnType(LogicalType.INTEGER, "integer")
-FLOAT = ColumnType(LogicalType.FLOAT, "double")
-DATE = ColumnType(LogicalType.DATE, "date")
-TS = ColumnType(LogicalType.TIMESTAMP, "timestamp")
-ORIGIN = Origin("test", "fixture")
 TOTAL = "order_total = subtotal + tax_paid"
 
 
-@pytest.fixture(autouse=True)
-def one_thread(monkeypatch):
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def orders_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
@@ -89,22 +69,14 @@ MODELLED = [c for c in TYPES if c != "id"]
 
 
 def orders_table(expressions=(TOTAL,)) -> Table:
-    return Table(
-        "source.shop.raw.orders",
+    return table(
         "orders",
-        "source",
-        None,
-        "raw",
-        "orders",
-        columns=tuple(Column(name, type=ctype) for name, ctype in TYPES.items()),
-        primary_key=PrimaryKey(("id",), ORIGIN),
+        TYPES,
+        ["id"],
+        prefix="source.shop.raw.",
         source_name="shop",
         expressions=tuple(expressions),
     )
-
-
-def one_table_graph(table: Table) -> SchemaGraph:
-    return SchemaGraph({table.key: table}, (), (table.key,))
 
 
 # -- parsing ------------------------------------------------------------------------------
@@ -327,7 +299,7 @@ def test_an_ordered_pair_of_timestamps_keeps_its_gap_and_both_distributions():
     """Shipping follows ordering by hours: swapping two independent draws into order
     would make the gap months and push ordered_at toward the earlier of two dates."""
     table = orders_table([])
-    graph = one_table_graph(table)
+    graph = graph_from(table)
     real = orders_frame(1000)
     model = fit_relational(graph, {table.key: real}, model="copula", seed=1)
     plan = model.plans[table.key]
@@ -347,7 +319,7 @@ def test_an_ordered_pair_of_timestamps_keeps_its_gap_and_both_distributions():
 
 def test_generation_meets_every_rule_with_a_copula():
     table = orders_table([TOTAL, "subtotal >= 600"])
-    graph = one_table_graph(table)
+    graph = graph_from(table)
     model = fit_relational(graph, {table.key: orders_frame(600)}, model="copula", seed=1)
     plan = model.plans[table.key]
     assert {r.sql for r in plan.rules} == {
@@ -372,7 +344,7 @@ def test_generation_meets_every_rule_with_a_copula():
 
 def test_plan_json_keeps_the_rules(tmp_path):
     table = orders_table()
-    graph = one_table_graph(table)
+    graph = graph_from(table)
     model = fit_relational(graph, {table.key: orders_frame(200)}, model="copula")
     model.save(tmp_path)
     loaded = RelationalModel.load(tmp_path)
@@ -394,7 +366,7 @@ def test_plan_json_keeps_the_rules(tmp_path):
 # -- inspect ------------------------------------------------------------------------------
 def test_inspect_lists_declared_rules_and_those_found_in_data():
     table = orders_table([TOTAL, "id > 0", "a <> b"])
-    graph = one_table_graph(table)
+    graph = graph_from(table)
     text = graph_to_text(graph)
     assert f"rule {TOTAL}  (expression test; enforced: computed)" in text
     assert "rule not enforced: id > 0 (id is filled as a key or not modelled)" in text
@@ -425,7 +397,7 @@ def test_rules_on_identifier_columns_are_not_enforced():
     inferred = Origin(INFERRED, "distinct in 400 rows")
     columns = tuple(replace(c, id_like=inferred) if c.name == "order_total" else c
                     for c in table.columns)  # fmt: skip
-    found = declared_rules(one_table_graph(table), replace(table, columns=columns))
+    found = declared_rules(graph_from(table), replace(table, columns=columns))
     assert [r.sql for r in found.rules] == ["weight > 0"]
     assert found.skipped == (
         "not enforced: subtotal <= order_total (order_total is filled as a key or not modelled)",
@@ -444,20 +416,18 @@ def test_synthetic_orders_pass_the_projects_expression_in_duckdb(tmp_path):
             "subtotal, tax_paid::integer as tax_paid, order_total::integer as order_total, "
             "ordered_at::date as ordered_at, shipped_at from real_orders"
         )
-        table = Table(
-            "source.shop.raw.orders",
+        orders = table(
             "orders",
-            "source",
-            None,
-            "raw",
-            "orders",
-            columns=tuple(Column(c) for c in real.columns),
-            primary_key=PrimaryKey(("id",), ORIGIN),
+            [Column(c) for c in real.columns],
+            ["id"],
+            prefix="source.shop.raw.",
             expressions=(TOTAL,),
         )
         wh = wrap_connection("duckdb", con)
-        model, _, _ = fit_graph(one_table_graph(table), wh, model="copula", seed=2)
-        written = write_synthetic(model, wh, schema="synth", scale=2.0, seed=5, chunk_rows=300)
+        model, _, _ = fit_graph(graph_from(orders), wh, model="copula", seed=2)
+        written = write_synthetic(
+            model, wh, schema="synth", options=GenerateOptions(scale=2.0, seed=5, chunk_rows=300)
+        )
         assert written == {"orders": 1000}
         broken = con.execute(
             "select count(*) filter (where not (order_total = subtotal + tax_paid)), "

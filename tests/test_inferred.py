@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from helpers import synthohive
 
-from synthohive_dbt import cli
 from synthohive_dbt.relational import fit_relational
 from synthohive_dbt.relational.keys import UUID_TEXT
 from synthohive_dbt.schema import (
@@ -29,7 +29,7 @@ from synthohive_dbt.schema import (
 from synthohive_dbt.schema.inferred import infer_from_data
 from synthohive_dbt.schema.inspect_view import graph_to_json, graph_to_text
 from synthohive_dbt.schema.validate import validate_data
-from synthohive_dbt.synth.columns import random_uuids
+from synthohive_dbt.synth.values import random_uuids
 
 FIXTURES = Path(__file__).parent / "fixtures" / "projects"
 INT = ColumnType(LogicalType.INTEGER, "bigint")
@@ -330,12 +330,6 @@ def _load_warehouse(path: Path) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def _synthohive(project: Path, *args: str) -> int:
-    command, *rest = args
-    options = ["--project", str(project), "--profiles-dir", str(project), "--quiet"]
-    return cli.main([command, *options, *rest])
-
-
 @pytest.mark.integration
 def test_no_real_key_value_reaches_the_synthetic_tables(tmp_path, monkeypatch, capsys):
     project = tmp_path / "undeclared"
@@ -345,7 +339,7 @@ def test_no_real_key_value_reaches_the_synthetic_tables(tmp_path, monkeypatch, c
     monkeypatch.delenv("DBT_PROFILES_DIR", raising=False)
     real = _load_warehouse(warehouse)
 
-    assert _synthohive(project, "inspect", "--check-data", "--json") == 0
+    assert synthohive(project, "inspect", "--check-data", "--json", target=None) == 0
     doc = json.loads(capsys.readouterr().out)
     probable = {
         (p["columns"][0], p["parent_name"], p["parent_columns"][0])
@@ -360,9 +354,10 @@ def test_no_real_key_value_reaches_the_synthetic_tables(tmp_path, monkeypatch, c
         "raw_events": None,
     }
 
-    assert _synthohive(project, "fit", "--model", "copula", "--seed", "1") == 0
+    assert synthohive(project, "fit", "--model", "copula", "--seed", "1", target=None) == 0
     assert "looks like a key" in capsys.readouterr().err
-    assert _synthohive(project, "generate", "--schema", "synth", "--seed", "2", "--no-yaml") == 0
+    generate = ("generate", "--schema", "synth", "--seed", "2", "--no-yaml")
+    assert synthohive(project, *generate, target=None) == 0
     con = duckdb.connect(str(warehouse))
     try:
         synthetic = {name: con.execute(f"select * from synth.{name}").df() for name in real}

@@ -15,33 +15,14 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from helpers import copy_project, dbt
+from helpers import PG, ROOT, dbt, synthohive
 
 from synthohive_dbt import cli
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.integration
 
 
-def synthohive(project: Path, *args: str, target: str) -> int:
-    command, *rest = args
-    return cli.main(
-        [
-            command,
-            "--project",
-            str(project),
-            "--profiles-dir",
-            str(project),
-            "--target",
-            target,
-            "--quiet",
-            *rest,
-        ]
-    )
-
-
 def run_end_to_end(project: Path, target: str, schema: str, capsys) -> None:
-    assert dbt(project, "deps", target=target).success
     assert dbt(project, "seed", target=target).success
     assert synthohive(project, "fit", "--model", "copula", "--seed", "1", target=target) == 0
     assert synthohive(project, "generate", "--schema", schema, "--seed", "2", target=target) == 0
@@ -58,8 +39,8 @@ def run_end_to_end(project: Path, target: str, schema: str, capsys) -> None:
 
 
 @pytest.fixture
-def duckdb_project(tmp_path, monkeypatch):
-    project = copy_project(tmp_path)
+def duckdb_project(tmp_path, monkeypatch, dbt_project):
+    project = dbt_project(tmp_path)
     monkeypatch.setenv("SYNTHOHIVE_IT_DUCKDB", str(tmp_path / "it.duckdb"))
     return project
 
@@ -102,16 +83,16 @@ def test_end_to_end_duckdb(duckdb_project, tmp_path, capsys):
 
 
 @pytest.mark.postgres
-def test_end_to_end_postgres(tmp_path, monkeypatch, capsys):
+def test_end_to_end_postgres(tmp_path, monkeypatch, capsys, postgres_server, dbt_project):
     import psycopg2
 
     base = f"it_{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("SYNTHOHIVE_IT_PG_SCHEMA", base)
-    project = copy_project(tmp_path)
+    project = dbt_project(tmp_path)
     synth_schema = f"{base}_synth"
     try:
         run_end_to_end(project, "postgres", synth_schema, capsys)
-        with psycopg2.connect(host="127.0.0.1", user="postgres", dbname="test") as conn:
+        with psycopg2.connect(**PG) as conn:
             cur = conn.cursor()
             cur.execute(
                 f"select count(*) from {synth_schema}.flights f left join "
@@ -120,7 +101,7 @@ def test_end_to_end_postgres(tmp_path, monkeypatch, capsys):
             )
             assert cur.fetchone()[0] == 0
     finally:
-        with psycopg2.connect(host="127.0.0.1", user="postgres", dbname="test") as conn:
+        with psycopg2.connect(**PG) as conn:
             conn.autocommit = True
             cur = conn.cursor()
             for schema in (base, f"{base}_raw", f"{base}_ops", synth_schema):
@@ -132,7 +113,6 @@ def test_end_to_end_postgres(tmp_path, monkeypatch, capsys):
 
 @pytest.fixture
 def seeded_duckdb(duckdb_project):
-    assert dbt(duckdb_project, "deps", target="duckdb").success
     assert dbt(duckdb_project, "seed", target="duckdb").success
     return duckdb_project
 
@@ -168,10 +148,9 @@ def test_broken_yaml_is_one_error(seeded_duckdb, capsys):
     assert "error:" in capsys.readouterr().err
 
 
-def test_unreachable_postgres_is_one_error(tmp_path, monkeypatch, capsys):
+def test_unreachable_postgres_is_one_error(tmp_path, monkeypatch, capsys, dbt_project):
     monkeypatch.setenv("SYNTHOHIVE_IT_PG_HOST", "127.0.0.3")
-    project = copy_project(tmp_path)
-    assert dbt(project, "deps", target="postgres").success
+    project = dbt_project(tmp_path)
     code = synthohive(project, "fit", target="postgres")
     assert code != 0
     assert "127.0.0.3" in capsys.readouterr().err
@@ -233,13 +212,12 @@ def test_inspect_json_lists_keys_and_order(seeded_duckdb, capsys):
 
 
 @pytest.fixture(scope="module")
-def fitted_base(tmp_path_factory):
+def fitted_base(tmp_path_factory, dbt_project):
     """integration_tests seeded and fitted on DuckDB once; tests work on copies."""
     base = tmp_path_factory.mktemp("fitted")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SYNTHOHIVE_IT_DUCKDB", str(base / "it.duckdb"))
-        project = copy_project(base)
-        assert dbt(project, "deps", target="duckdb").success
+        project = dbt_project(base)
         assert dbt(project, "seed", target="duckdb").success
         assert synthohive(project, "fit", "--model", "copula", "--seed", "1", target="duckdb") == 0
     con = duckdb.connect(str(base / "it.duckdb"))
@@ -410,8 +388,8 @@ def test_generated_files_never_replace_user_files(fitted, tmp_path, capsys):
     assert sorted(p.name for p in seeds.iterdir()) == ["synth_airports.csv"]
 
 
-def test_project_without_a_profile_is_one_clean_error(tmp_path, monkeypatch, capsys):
-    project = copy_project(tmp_path)
+def test_project_without_a_profile_is_one_clean_error(tmp_path, monkeypatch, capsys, dbt_project):
+    project = dbt_project(tmp_path, deps=False)
     (project / "profiles.yml").unlink()
     monkeypatch.delenv("DBT_PROFILES_DIR", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

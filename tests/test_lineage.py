@@ -15,7 +15,6 @@ from synthohive_dbt.schema.lineage import Lineage, SelectLineage
 from synthohive_dbt.schema.manifest import build_graph
 from synthohive_dbt.schema.model_sql import Unreadable
 
-ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "projects"
 APP = "source.staging.app."
 MODEL = "model.staging."
@@ -441,15 +440,8 @@ def test_inspect_shows_traced_keys_and_their_model(graph):
 
 
 @pytest.fixture(scope="module")
-def integration(projects):
-    from dbt.cli.main import dbtRunner
-
-    project = projects / "integration"
-    shutil.copytree(ROOT / "integration_tests", project, ignore=IGNORE)
-    packages = project / "packages.yml"
-    packages.write_text(packages.read_text().replace("local: ../", f"local: {ROOT}/", 1))
-    args = ["--project-dir", str(project), "--profiles-dir", str(project), "--quiet"]
-    assert dbtRunner().invoke(["deps", *args]).success
+def integration(projects, dbt_project):
+    project = dbt_project(projects / "integration")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SYNTHOHIVE_IT_DUCKDB", str(projects / "integration.duckdb"))
         return schema_graph(load_project(project))

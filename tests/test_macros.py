@@ -22,12 +22,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from dbt.cli.main import dbtRunnerResult
-from helpers import copy_project, dbt
+from helpers import ROOT, dbt
 from scipy.stats import ks_2samp
 
-ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "integration_tests" / "seeds" / "fidelity"
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -184,7 +182,6 @@ Query = Callable[[str], tuple[list[str], list[tuple[Any, ...]]]]
 
 def run_fidelity(project: Path, target: str, query: Query) -> dict[str, Outcome]:
     """dbt seed, then one dbt test over both tags (one parse fewer than two invocations)."""
-    assert dbt(project, "deps", target=target).success
     seeded = dbt(project, "seed", "--select", "path:seeds/fidelity", target=target)
     assert seeded.success, seeded.exception
     result = dbt(
@@ -207,10 +204,10 @@ class Copy:
 
 
 @pytest.fixture(scope="module")
-def duckdb_copy(tmp_path_factory) -> Copy:
+def duckdb_copy(tmp_path_factory, dbt_project) -> Copy:
     tmp = tmp_path_factory.mktemp("fidelity_duckdb")
     env = {"SYNTHOHIVE_IT_DUCKDB": str(tmp / "fidelity.duckdb"), "DO_NOT_TRACK": "1"}
-    return Copy(copy_project(tmp), env)
+    return Copy(dbt_project(tmp), env)
 
 
 @pytest.fixture(scope="module")
@@ -230,13 +227,16 @@ def duckdb_outcomes(duckdb_copy) -> dict[str, Outcome]:
 
 
 @pytest.fixture(scope="module")
-def postgres_outcomes(tmp_path_factory) -> Iterator[dict[str, Outcome]]:
-    psycopg2 = pytest.importorskip("psycopg2")
+def postgres_outcomes(
+    tmp_path_factory, dbt_project, postgres_server
+) -> Iterator[dict[str, Outcome]]:
+    import psycopg2
+
     schema = f"fid_{uuid.uuid4().hex[:8]}"  # the seeds land in the target schema
-    project = copy_project(tmp_path_factory.mktemp("fidelity_postgres"))
+    project = dbt_project(tmp_path_factory.mktemp("fidelity_postgres"))
 
     def query(sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-        with psycopg2.connect(**PG) as conn, conn.cursor() as cursor:
+        with psycopg2.connect(**postgres_server) as conn, conn.cursor() as cursor:
             cursor.execute(sql)
             return [d[0] for d in cursor.description], cursor.fetchall()
 
@@ -245,7 +245,7 @@ def postgres_outcomes(tmp_path_factory) -> Iterator[dict[str, Outcome]]:
             outcomes = run_fidelity(project, "postgres", query)
         yield outcomes
     finally:
-        conn = psycopg2.connect(**PG)
+        conn = psycopg2.connect(**postgres_server)
         conn.autocommit = True
         with conn.cursor() as cursor:
             cursor.execute(f"drop schema if exists {schema} cascade")

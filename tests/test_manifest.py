@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,35 +12,12 @@ from synthohive_dbt.schema import ForeignKey, Origin, Table
 from synthohive_dbt.schema.manifest import build_graph
 from synthohive_dbt.schema.ordering import order_tables
 
-FIXTURES = Path(__file__).parent / "fixtures" / "projects"
 RAW = "source.shop.jaffle_shop."
 
 
 @pytest.fixture(scope="module")
-def projects(tmp_path_factory: pytest.TempPathFactory):
-    from dbt.cli.main import dbtRunner
-
-    root = tmp_path_factory.mktemp("projects")
-    shutil.copytree(
-        FIXTURES,
-        root,
-        dirs_exist_ok=True,
-        ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "package-lock.yml"),
-    )
-    shop = root / "shop"
-    result = dbtRunner().invoke(
-        [
-            "deps",
-            "--project-dir",
-            str(shop),
-            "--profiles-dir",
-            str(shop),
-            "--log-level",
-            "none",
-            "--no-send-anonymous-usage-stats",
-        ]
-    )
-    assert result.success, result.exception
+def projects(tmp_path_factory: pytest.TempPathFactory, fixture_projects):
+    root = fixture_projects(tmp_path_factory.mktemp("projects"))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SYNTHOHIVE_TEST_DUCKDB", str(root / "warehouse.duckdb"))
         mp.delenv("DBT_PROFILES_DIR", raising=False)

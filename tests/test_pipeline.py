@@ -6,13 +6,16 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import ORIGIN, graph_from, table
 
 from synthohive_dbt.errors import DataError, UnsafeWriteError
-from synthohive_dbt.pipeline import fit_graph, write_synthetic
-from synthohive_dbt.schema import Column, ForeignKey, Origin, PrimaryKey, SchemaGraph, Table
+from synthohive_dbt.generation import write_synthetic
+from synthohive_dbt.options import GenerateOptions
+from synthohive_dbt.pipeline import fit_graph
+from synthohive_dbt.schema import Column, ForeignKey, SchemaGraph
 from synthohive_dbt.warehouse import wrap_connection
 
-ORIGIN = Origin("test", "fixture")
+pytestmark = pytest.mark.usefixtures("one_thread")  # fit_graph trains CTGAN by default
 
 
 @pytest.fixture
@@ -37,36 +40,22 @@ def warehouse(tmp_path):
     con.close()
 
 
-def graph():
-    parents = Table(
-        "source.t.raw.parents",
-        "parents",
-        "source",
-        None,
-        "raw",
-        "parents",
-        columns=(Column("id"), Column("kind")),
-        primary_key=PrimaryKey(("id",), ORIGIN),
-    )
-    kids = Table(
-        "source.t.raw.kids",
-        "kids",
-        "source",
-        None,
-        "raw",
-        "kids",
-        columns=(Column("kid"), Column("parent_id"), Column("value")),
-        primary_key=PrimaryKey(("kid",), ORIGIN),
-    )
+def graph() -> SchemaGraph:
+    """parents <- kids; untyped columns: the types come from the warehouse."""
+    raw = "source.t.raw."
+    parents = table("parents", [Column("id"), Column("kind")], ["id"], prefix=raw)
+    kids = table("kids", [Column("kid"), Column("parent_id"), Column("value")], ["kid"], prefix=raw)
     fk = ForeignKey(kids.key, ("parent_id",), parents.key, ("id",), ORIGIN)
-    return SchemaGraph({parents.key: parents, kids.key: kids}, (fk,), (parents.key, kids.key))
+    return graph_from(parents, kids, fks=[fk])
 
 
 def test_fit_and_stream_write(warehouse):
     wh, con = warehouse
     model, _, rows = fit_graph(graph(), wh, seed=1)
     assert rows == {"parents": 200, "kids": 1000}
-    written = write_synthetic(model, wh, schema="synth", scale=2.0, seed=2, chunk_rows=300)
+    written = write_synthetic(
+        model, wh, schema="synth", options=GenerateOptions(scale=2.0, seed=2, chunk_rows=300)
+    )
     assert written["parents"] == 400
     assert con.execute("select count(*) from synth.kids").fetchone()[0] == written["kids"]
     orphans = con.execute(

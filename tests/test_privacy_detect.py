@@ -24,34 +24,13 @@ T = LogicalType
 N = 40  # sampled rows per column unless a test says otherwise
 
 
-# Column and Table gain ``tags``/``policy_tags``; until then the tests carry them on subclasses.
-@dataclasses.dataclass(frozen=True)
-class _TaggedColumn(Column):
-    tags: tuple[str, ...] = ()
-    policy_tags: tuple[str, ...] = ()
-
-
-@dataclasses.dataclass(frozen=True)
-class _TaggedTable(Table):
-    tags: tuple[str, ...] = ()
-
-
-def _has(record, *names) -> bool:
-    return set(names) <= {f.name for f in dataclasses.fields(record)}
-
-
 def col(name, logical=T.TEXT, meta=None, tags=(), policy_tags=()) -> Column:
     kind = ColumnType(logical, logical.value) if logical is not None else None
-    if not tags and not policy_tags:
-        return Column(name, meta=meta or {}, type=kind)
-    cls = Column if _has(Column, "tags", "policy_tags") else _TaggedColumn
-    return cls(name, meta=meta or {}, type=kind, tags=tags, policy_tags=policy_tags)
+    return Column(name, meta=meta or {}, type=kind, tags=tags, policy_tags=policy_tags)
 
 
 def table(*columns, meta=None, tags=()) -> Table:
-    cls = Table if not tags or _has(Table, "tags") else _TaggedTable
-    extra = {"tags": tags} if tags else {}
-    return cls(
+    return Table(
         key="model.shop.people",
         name="people",
         resource_type="model",
@@ -60,7 +39,7 @@ def table(*columns, meta=None, tags=()) -> Table:
         identifier="people",
         columns=tuple(columns),
         meta=meta or {},
-        **extra,
+        tags=tags,
     )
 
 

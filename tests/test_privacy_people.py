@@ -37,7 +37,7 @@ import io
 import json
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from helpers import dbt, people, people_raw, synthohive
+from helpers import PG, dbt, people_raw, synthohive
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -66,7 +66,6 @@ EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]
 IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
 CARD = re.compile(r"[0-9]{13,19}")
 SSN = re.compile(r"[0-9]{3}-[0-9]{2}-[0-9]{4}")
-PG = {"host": "127.0.0.1", "user": "postgres", "dbname": "test"}
 DUCKDB_PATH = "\"{{ env_var('SYNTHOHIVE_PEOPLE_DUCKDB', 'target/people.duckdb') }}\""
 PG_SCHEMA = "\"{{ env_var('SYNTHOHIVE_PEOPLE_PG_SCHEMA', 'people') }}\""
 
@@ -119,18 +118,22 @@ class Generated:
 # -- building ----------------------------------------------------------------------------
 
 
-def prepare(tmp: Path, target: str, *, duckdb: Path | None = None, pg_schema: str = "") -> Path:
-    """A copy of the people project whose profile names ``duckdb`` (the DuckDB file) or
-    ``pg_schema`` (the Postgres target schema; raw tables in ``<pg_schema>_raw``), with its
-    packages installed."""
-    project = people(tmp)
-    profiles = project / "profiles.yml"
-    text = profiles.read_text()
-    assert DUCKDB_PATH in text and PG_SCHEMA in text, "people/profiles.yml changed"
-    text = text.replace(DUCKDB_PATH, json.dumps(str(duckdb or tmp / "unused.duckdb")))
-    profiles.write_text(text.replace(PG_SCHEMA, json.dumps(pg_schema or "unused")))
-    assert dbt(project, "deps", target=target).success
-    return project
+@pytest.fixture(scope="module")
+def prepare(dbt_project) -> Callable[..., Path]:
+    """``prepare(tmp, duckdb=..., pg_schema=...)``: a copy of the people project in
+    ``tmp``, its packages installed, whose profile names ``duckdb`` (the DuckDB file) or
+    ``pg_schema`` (the Postgres target schema; raw tables in ``<pg_schema>_raw``)."""
+
+    def make(tmp: Path, *, duckdb: Path | None = None, pg_schema: str = "") -> Path:
+        project = dbt_project(tmp, "people")
+        profiles = project / "profiles.yml"
+        text = profiles.read_text()
+        assert DUCKDB_PATH in text and PG_SCHEMA in text, "people/profiles.yml changed"
+        text = text.replace(DUCKDB_PATH, json.dumps(str(duckdb or tmp / "unused.duckdb")))
+        profiles.write_text(text.replace(PG_SCHEMA, json.dumps(pg_schema or "unused")))
+        return project
+
+    return make
 
 
 def run_cli(project: Path, *args: str, target: str) -> tuple[int, str]:
@@ -155,18 +158,18 @@ def fit_and_generate(
 
 
 @pytest.fixture(scope="module")
-def generated_duckdb(tmp_path_factory) -> Generated:
+def generated_duckdb(tmp_path_factory, prepare) -> Generated:
     raw = people_raw()
     tmp = tmp_path_factory.mktemp("people_duckdb")
     path = tmp / "people.duckdb"
     real = raw.make_raw()
     raw.write_duckdb(path, "main_raw", real)
-    project = prepare(tmp, "duckdb", duckdb=path)
+    project = prepare(tmp, duckdb=path)
     return fit_and_generate(project, "duckdb", "synthohive", "main_raw", real, duckdb=path)
 
 
 @pytest.fixture(scope="module")
-def generated_postgres(tmp_path_factory) -> Iterator[Generated]:
+def generated_postgres(tmp_path_factory, prepare, postgres_server) -> Iterator[Generated]:
     import psycopg2
 
     raw = people_raw()
@@ -176,10 +179,10 @@ def generated_postgres(tmp_path_factory) -> Iterator[Generated]:
     try:
         real = raw.make_raw()
         raw.write_postgres(f"{base}_raw", real)
-        project = prepare(tmp, "postgres", pg_schema=base)
+        project = prepare(tmp, pg_schema=base)
         yield fit_and_generate(project, "postgres", f"{base}_synth", f"{base}_raw", real)
     finally:
-        conn = psycopg2.connect(**PG)
+        conn = psycopg2.connect(**postgres_server)
         try:
             conn.autocommit = True
             with conn.cursor() as cur:
@@ -190,23 +193,15 @@ def generated_postgres(tmp_path_factory) -> Iterator[Generated]:
 
 
 @pytest.fixture(scope="module")
-def fitted_ctgan(tmp_path_factory) -> Path:
-    """The artifacts of the default model (CTGAN, 5 epochs) fitted on DuckDB."""
+def fitted_ctgan(tmp_path_factory, prepare, one_thread) -> Path:
+    """The artifacts of the default model (CTGAN, 5 epochs) fitted on DuckDB, on one torch
+    thread (one thread fits in seconds, two took 90 s under load)."""
     raw = people_raw()
     tmp = tmp_path_factory.mktemp("people_ctgan")
     path = tmp / "people.duckdb"
     raw.write_duckdb(path, "main_raw", raw.make_raw())
-    project = prepare(tmp, "duckdb", duckdb=path)
-    import torch
-
-    # tiny networks on a shared 2-core machine: a second thread only adds waiting (one
-    # thread fits in seconds, two took 90 s under load)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        code, output = run_cli(project, "fit", "--epochs", "5", target="duckdb")
-    finally:
-        torch.set_num_threads(threads)
+    project = prepare(tmp, duckdb=path)
+    code, output = run_cli(project, "fit", "--epochs", "5", target="duckdb")
     assert code == 0, output
     return project / "target" / "synthohive"
 
@@ -519,7 +514,7 @@ def set_meta(entry: dict, key: str, value) -> None:
 
 
 def test_wrong_privacy_settings_are_reported_together_before_anything_is_written(
-    tmp_path, monkeypatch, capsys
+    tmp_path, monkeypatch, capsys, prepare
 ):
     import duckdb
 
@@ -527,7 +522,7 @@ def test_wrong_privacy_settings_are_reported_together_before_anything_is_written
     raw = people_raw()
     path = tmp_path / "people.duckdb"
     raw.write_duckdb(path, "main_raw", raw.make_raw())
-    project = prepare(tmp_path, "duckdb", duckdb=path)
+    project = prepare(tmp_path, duckdb=path)
     sources = project / "models" / "staging" / "__sources.yml"
     doc = yaml.safe_load(sources.read_text())
     tables = {t["name"]: t for t in doc["sources"][0]["tables"]}
@@ -573,25 +568,26 @@ BADGE_FIT = ("fit", "--model", "copula", "--select", "source:crm.badges")
 GATED_GENERATE = ("generate", "--privacy-gate", "--no-yaml")
 
 
-def badges_project(tmp: Path) -> tuple[Path, Path, set[str]]:
+@pytest.fixture
+def badges(tmp_path, prepare) -> tuple[Path, Path, set[str]]:
     """The people project plus ``crm.badges``: 1,000 rows of a key and a unique six-letter
     code, nothing personal. Returns (project, DuckDB file, the real codes)."""
     import duckdb
 
     raw = people_raw()
-    path = tmp / "people.duckdb"
+    path = tmp_path / "people.duckdb"
     raw.write_duckdb(path, "main_raw", raw.make_raw())
     rng = np.random.default_rng(3)
     letters = np.array(list("ABCDEFGHJKLMNPQRSTUVWXYZ"))
     codes = sorted({"".join(rng.choice(letters, 6)) for _ in range(1_100)})[:1_000]
-    badges = pd.DataFrame({"badge_id": np.arange(1, 1_001), "code": codes})
+    rows = pd.DataFrame({"badge_id": np.arange(1, 1_001), "code": codes})
     con = duckdb.connect(str(path))
     try:
-        con.register("badges", badges)
+        con.register("badges", rows)
         con.execute("create table main_raw.badges as select * from badges")
     finally:
         con.close()
-    project = prepare(tmp, "duckdb", duckdb=path)
+    project = prepare(tmp_path, duckdb=path)
     sources = project / "models" / "staging" / "__sources.yml"
     doc = yaml.safe_load(sources.read_text())
     key = {"name": "badge_id", "data_tests": ["unique", "not_null"]}
@@ -600,12 +596,12 @@ def badges_project(tmp: Path) -> tuple[Path, Path, set[str]]:
     return project, path, set(codes)
 
 
-def test_privacy_gate_fails_a_memorising_fit(tmp_path):
+def test_privacy_gate_fails_a_memorising_fit(badges):
     """With min_category_rows 1 every code is kept and drawn back: each synthetic row
     equals a training row, and the gate exits 1 with the tables written."""
     import duckdb
 
-    project, path, _ = badges_project(tmp_path)
+    project, path, _ = badges
     k1 = "{synthohive: {privacy: {min_category_rows: 1}}}"
     code, output = run_cli(project, *BADGE_FIT, "--vars", k1, target="duckdb")
     assert code == 0, output
@@ -614,11 +610,11 @@ def test_privacy_gate_fails_a_memorising_fit(tmp_path):
     assert "error: privacy gate: badges failed the holdout check" in output
     assert "the synthetic tables are written" in output
     report = json.loads((project / "target" / "synthohive" / "privacy.json").read_text())
-    badges = report["tables"]["badges"]
-    assert not badges["passed"]
-    assert badges["unique_matches"] >= 100
-    assert badges["unique_matches_training_share"] == 1.0
-    assert any("are training rows" in reason for reason in badges["reasons"])
+    checked = report["tables"]["badges"]
+    assert not checked["passed"]
+    assert checked["unique_matches"] >= 100
+    assert checked["unique_matches_training_share"] == 1.0
+    assert any("are training rows" in reason for reason in checked["reasons"])
     con = duckdb.connect(str(path))
     try:
         assert con.execute("select count(*) from synthohive.badges").fetchone() == (1_000,)
@@ -626,10 +622,10 @@ def test_privacy_gate_fails_a_memorising_fit(tmp_path):
         con.close()
 
 
-def test_privacy_gate_passes_the_same_table_at_the_default_min_category_rows(tmp_path):
+def test_privacy_gate_passes_the_same_table_at_the_default_min_category_rows(badges):
     """With the default 5 every code is rare: none is stored, the codes decode to new
     strings and no synthetic row equals a real one."""
-    project, _, _ = badges_project(tmp_path)
+    project, _, _ = badges
     code, output = run_cli(project, *BADGE_FIT, target="duckdb")
     assert code == 0, output
     code, output = run_cli(project, *GATED_GENERATE, target="duckdb")
@@ -647,11 +643,11 @@ def test_privacy_gate_passes_the_same_table_at_the_default_min_category_rows(tmp
     ],
     ids=["min_category_rows", "holdout_share"],
 )
-def test_changed_privacy_settings_refit_the_table(tmp_path, before):
+def test_changed_privacy_settings_refit_the_table(badges, before):
     """A saved model fitted under other privacy settings is not reused: one fitted with
     min_category_rows 1 holds every code, one fitted with another holdout trained on rows
     that generate now takes for holdout rows."""
-    project, _, codes = badges_project(tmp_path)
+    project, _, codes = badges
     code, output = run_cli(project, *BADGE_FIT, "--vars", before, target="duckdb")
     assert code == 0, output
     code, output = run_cli(project, *BADGE_FIT, target="duckdb")  # the defaults

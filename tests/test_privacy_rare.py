@@ -7,28 +7,16 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import FLOAT, INT, TEXT
 
 from synthohive_dbt.errors import PrivacyError
 from synthohive_dbt.privacy.check import check_graph
 from synthohive_dbt.privacy.holdout import holdout_mask
 from synthohive_dbt.privacy.settings import PrivacySettings
 from synthohive_dbt.relational.features import learn_encoder
-from synthohive_dbt.schema import (
-    Column,
-    ColumnType,
-    ForeignKey,
-    LogicalType,
-    Origin,
-    PrimaryKey,
-    SchemaGraph,
-    Table,
-)
-from synthohive_dbt.synth.columns import fit_codec
+from synthohive_dbt.schema import Column, ForeignKey, Origin, PrimaryKey, SchemaGraph, Table
+from synthohive_dbt.synth.codec_fit import fit_codec
 from synthohive_dbt.synth.copy import CopyModel
-
-TEXT = ColumnType(LogicalType.TEXT, "text")
-INT = ColumnType(LogicalType.INTEGER, "integer")
-FLOAT = ColumnType(LogicalType.FLOAT, "double")
 
 
 def test_rare_categories_are_never_stored_nor_decoded():

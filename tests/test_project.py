@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,6 @@ import pytest
 from synthohive_dbt.errors import ProfileError, ProjectError, SelectionError
 from synthohive_dbt.project.load import load_project, resolve_profiles_dir
 
-FIXTURES = Path(__file__).parent / "fixtures" / "projects"
 ENV = "SYNTHOHIVE_TEST_DUCKDB"
 SHOP_SOURCES = {
     "source.shop.jaffle_shop.raw_customers",
@@ -20,37 +18,9 @@ SHOP_SOURCES = {
 }
 
 
-def copy_projects(root: Path) -> Path:
-    """Copy the fixture projects (never parse them in place: dbt writes target/ and logs/)
-    and install the shop project's local packages with ``dbt deps``."""
-    from dbt.cli.main import dbtRunner
-
-    shutil.copytree(
-        FIXTURES,
-        root,
-        dirs_exist_ok=True,
-        ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "package-lock.yml"),
-    )
-    shop = root / "shop"
-    result = dbtRunner().invoke(
-        [
-            "deps",
-            "--project-dir",
-            str(shop),
-            "--profiles-dir",
-            str(shop),
-            "--log-level",
-            "none",
-            "--no-send-anonymous-usage-stats",
-        ]
-    )
-    assert result.success, result.exception
-    return root
-
-
 @pytest.fixture(scope="module")
-def projects(tmp_path_factory: pytest.TempPathFactory):
-    root = copy_projects(tmp_path_factory.mktemp("projects"))
+def projects(tmp_path_factory: pytest.TempPathFactory, fixture_projects):
+    root = fixture_projects(tmp_path_factory.mktemp("projects"))
     with pytest.MonkeyPatch.context() as mp:
         # A directory that does not exist: parsing must not open the DuckDB file.
         mp.setenv(ENV, str(root / "no_such_dir" / "warehouse.duckdb"))

@@ -8,74 +8,36 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import FLOAT, INT, MONEY, ORIGIN, graph_from, table
 
-from synthohive_dbt.emit.data_tests import (
-    ColumnProfile,
-    column_profiles,
-    distribution_test,
-    model_profiles,
-)
+from synthohive_dbt.emit.data_tests import ColumnProfile, column_profiles, model_profiles
+from synthohive_dbt.emit.fidelity_tests import distribution_test
 from synthohive_dbt.relational import RelationalModel, fit_relational
 from synthohive_dbt.relational.discovery import find_ratios, graph_rules, table_rules
 from synthohive_dbt.relational.enforcement import apply_rules, learned_ratios
-from synthohive_dbt.relational.identities import (
-    DISCOVERED,
-    Ratio,
-    modelled_columns,
-    rule_from_json,
-    rule_to_json,
-    rules_for,
-)
+from synthohive_dbt.relational.expressions import rule_from_json, rule_to_json
+from synthohive_dbt.relational.identities import DISCOVERED, Ratio
 from synthohive_dbt.relational.learn import prepare
-from synthohive_dbt.schema import (
-    Column,
-    ColumnType,
-    ForeignKey,
-    LogicalType,
-    Origin,
-    PrimaryKey,
-    SchemaGraph,
-    Table,
-)
+from synthohive_dbt.relational.rulesets import modelled_columns, rules_for
+from synthohive_dbt.schema import ForeignKey, LogicalType, SchemaGraph
 from synthohive_dbt.schema.inspect_view import graph_to_json, graph_to_text
 
-INT = ColumnType(LogicalType.INTEGER, "integer")
-FLOAT = ColumnType(LogicalType.FLOAT, "double")
-MONEY = ColumnType(LogicalType.NUMERIC, "numeric(10,2)")
-ORIGIN = Origin("test", "fixture")
+RAW = "source.shop.raw."
 TOTAL = "order_total = subtotal + tax_paid"
 TAX = "tax_paid = subtotal x ratio"
 RATES = np.array([0.04, 0.06, 0.0625, 0.075, 0.08, 0.04])
 ORDER_TYPES = {"id": INT, "store_id": INT, "subtotal": INT, "tax_paid": INT, "order_total": INT}
-
-
-@pytest.fixture(autouse=True)
-def one_thread(monkeypatch):
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-
-
-def table(name: str, types: dict[str, ColumnType], pk: str, expressions=()) -> Table:
-    return Table(
-        f"source.shop.raw.{name}",
-        name,
-        "source",
-        None,
-        "raw",
-        name,
-        columns=tuple(Column(n, type=t) for n, t in types.items()),
-        primary_key=PrimaryKey((pk,), ORIGIN),
-        expressions=tuple(expressions),
-    )
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def shop(n: int = 800, seed: int = 0) -> tuple[SchemaGraph, dict[str, pd.DataFrame]]:
     """Six stores with a tax rate; orders whose tax is the subtotal times their store's
     rate, rounded to the cent (as in integration_tests/jaffle_real)."""
     rng = np.random.default_rng(seed)
-    stores = table("stores", {"sid": INT, "tax_rate": FLOAT}, "sid")
-    orders = table("orders", ORDER_TYPES, "id")
+    stores = table("stores", {"sid": INT, "tax_rate": FLOAT}, ["sid"], prefix=RAW)
+    orders = table("orders", ORDER_TYPES, ["id"], prefix=RAW)
     fk = ForeignKey(orders.key, ("store_id",), stores.key, ("sid",), ORIGIN, nullable=False)
-    graph = SchemaGraph({stores.key: stores, orders.key: orders}, (fk,), (stores.key, orders.key))
+    graph = graph_from(stores, orders, fks=[fk])
     store = rng.choice(len(RATES), n, p=[0.3, 0.25, 0.15, 0.12, 0.1, 0.08])
     subtotal = rng.integers(4, 60, n) * 100 + rng.choice([0, 50], n)
     tax = np.round(subtotal * RATES[store]).astype(np.int64)
@@ -95,7 +57,7 @@ def shop(n: int = 800, seed: int = 0) -> tuple[SchemaGraph, dict[str, pd.DataFra
 
 
 def orders_rules(graph: SchemaGraph, frames, expressions=()) -> list[str]:
-    orders = replace(graph.table("source.shop.raw.orders"), expressions=tuple(expressions))
+    orders = replace(graph.table(RAW + "orders"), expressions=tuple(expressions))
     modelled = modelled_columns(graph, orders)
     found = table_rules(orders, frames[orders.key], ORDER_TYPES, modelled)
     return [r.sql for r in found.rules]
@@ -149,7 +111,7 @@ def test_a_ratio_needs_enough_rows_non_negative_values_and_nulls_that_follow():
 
 def test_a_ratio_target_is_never_a_key_nor_categorical():
     graph, frames = shop()
-    orders = graph.table("source.shop.raw.orders")
+    orders = graph.table(RAW + "orders")
     key = "source.shop.raw.orders"
     # an order number proportional to the subtotal, declared the key
     frames[key]["id"] = frames[key]["subtotal"] * 1000 + np.arange(len(frames[key]))

@@ -24,9 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import dbt, jaffle_real
-
-from synthohive_dbt import cli
+from helpers import dbt, jaffle_real, synthohive
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -44,14 +42,6 @@ class Fitted:
     synthetic_target: str
     generated_schema: str  # for `generate` without --environment
     real_build: dict[str, tuple[str, str]]
-
-
-def synthohive(project: Path, *args: str, target: str) -> int:
-    command, *rest = args
-    return cli.main(
-        [command, "--project", str(project), "--profiles-dir", str(project),
-         "--target", target, "--quiet", *rest]
-    )  # fmt: skip
 
 
 def build(project: Path, target: str) -> dict[str, tuple[str, str]]:
@@ -84,7 +74,6 @@ def describe(outcome: dict[str, tuple[str, str]]) -> str:
 
 
 def fit(project: Path, target: str, synthetic_target: str, generated_schema: str) -> Fitted:
-    assert dbt(project, "deps", target=target).success
     real = build(project, target)
     # the loader's data and the project agree: every node passes on the real data
     assert all(status in OK for status, _ in real.values()), describe(real)
@@ -124,13 +113,13 @@ def check_generated_tests(fitted: Fitted) -> None:
 
 
 @pytest.fixture(scope="module")
-def fitted_duckdb(tmp_path_factory) -> Iterator[Fitted]:
+def fitted_duckdb(tmp_path_factory, dbt_project) -> Iterator[Fitted]:
     raw = jaffle_real()
     tmp = tmp_path_factory.mktemp("jaffle_real_duckdb")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("SYNTHOHIVE_JR_DUCKDB", str(tmp / "real.duckdb"))
         env.setenv("SYNTHOHIVE_JR_DUCKDB_SYNTH", str(tmp / "synthetic.duckdb"))
-        project = raw.copy_project(tmp)
+        project = dbt_project(tmp, "jaffle_real")
         raw.write_duckdb(tmp / "real.duckdb", "main_raw", raw.make_raw(N_ITEMS))
         yield fit(project, "duckdb", "duckdb_synthetic", "synthohive")
 
@@ -147,7 +136,7 @@ def test_generated_source_tests_pass_duckdb(fitted_duckdb):
 
 
 @pytest.fixture(scope="module")
-def fitted_postgres(tmp_path_factory) -> Iterator[Fitted]:
+def fitted_postgres(tmp_path_factory, dbt_project, postgres_server) -> Iterator[Fitted]:
     import psycopg2
 
     raw = jaffle_real()
@@ -159,11 +148,11 @@ def fitted_postgres(tmp_path_factory) -> Iterator[Fitted]:
         with pytest.MonkeyPatch.context() as env:
             env.setenv("SYNTHOHIVE_JR_PG_SCHEMA", base)
             env.setenv("SYNTHOHIVE_JR_PG_SCHEMA_SYNTH", f"{base}_synth")
-            project = raw.copy_project(tmp)
+            project = dbt_project(tmp, "jaffle_real")
             raw.write_postgres(f"{base}_raw", raw.make_raw(N_ITEMS))
             yield fit(project, "postgres", "postgres_synthetic", f"{base}_synthohive")
     finally:
-        conn = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="test")
+        conn = psycopg2.connect(**postgres_server)
         try:
             conn.autocommit = True
             with conn.cursor() as cur:

@@ -7,26 +7,14 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import FLOAT, INT, ORIGIN, TEXT, col, graph_from, table
 
+from synthohive_dbt.progress import EventLog, FitDone, FitStarted, Reporter
 from synthohive_dbt.relational import fit_relational
 from synthohive_dbt.relational.keys import KeyFormat, learn_identifier_format, learn_key_format
 from synthohive_dbt.relational.tree import real_depths, tree_parents_by_depth
-from synthohive_dbt.schema import (
-    Column,
-    ColumnType,
-    ForeignKey,
-    LogicalType,
-    Origin,
-    PrimaryKey,
-    SchemaGraph,
-    Table,
-)
+from synthohive_dbt.schema import ForeignKey, LogicalType
 from synthohive_dbt.synth.base import TableModel
-
-INT = ColumnType(LogicalType.INTEGER, "integer")
-TEXT = ColumnType(LogicalType.TEXT, "text")
-FLOAT = ColumnType(LogicalType.FLOAT, "double")
-ORIGIN = Origin("test", "fixture")
 
 
 class Bootstrap(TableModel):
@@ -49,60 +37,25 @@ class Bootstrap(TableModel):
         return cls()
 
 
-def col(name, ctype, **kw):
-    return Column(name, type=ctype, **kw)
-
-
 def make_graph():
-    airports = Table(
-        "source.p.s.airports",
-        "airports",
-        "source",
-        None,
-        "raw",
-        "airports",
-        columns=(col("code", TEXT, unique=True, not_null=True), col("city", TEXT)),
-        primary_key=PrimaryKey(("code",), ORIGIN),
+    airports = table(
+        "airports", [col("code", TEXT, unique=True, not_null=True), ("city", TEXT)], ["code"]
     )
-    flights = Table(
-        "source.p.s.flights",
+    flights = table(
         "flights",
-        "source",
-        None,
-        "raw",
-        "flights",
-        columns=(col("flight_id", INT), col("origin", TEXT), col("dest", TEXT), col("fare", FLOAT)),
-        primary_key=PrimaryKey(("flight_id",), ORIGIN),
+        {"flight_id": INT, "origin": TEXT, "dest": TEXT, "fare": FLOAT},
+        ["flight_id"],
     )
-    legs = Table(
-        "source.p.s.legs",
-        "legs",
-        "source",
-        None,
-        "raw",
-        "legs",
-        columns=(col("flight_id", INT), col("leg_no", INT), col("km", FLOAT)),
-        primary_key=PrimaryKey(("flight_id", "leg_no"), ORIGIN),
-    )
-    staff = Table(
-        "source.p.s.staff",
-        "staff",
-        "source",
-        None,
-        "raw",
-        "staff",
-        columns=(col("emp_id", INT), col("manager_id", INT), col("dept", TEXT)),
-        primary_key=PrimaryKey(("emp_id",), ORIGIN),
-    )
+    legs = table("legs", {"flight_id": INT, "leg_no": INT, "km": FLOAT}, ["flight_id", "leg_no"])
+    staff = table("staff", {"emp_id": INT, "manager_id": INT, "dept": TEXT}, ["emp_id"])
     fks = (
         ForeignKey(flights.key, ("origin",), airports.key, ("code",), ORIGIN, nullable=False),
         ForeignKey(flights.key, ("dest",), airports.key, ("code",), ORIGIN, nullable=True),
         ForeignKey(legs.key, ("flight_id",), flights.key, ("flight_id",), ORIGIN, nullable=False),
         ForeignKey(staff.key, ("manager_id",), staff.key, ("emp_id",), ORIGIN),
     )
-    tables = {t.key: t for t in (airports, flights, legs, staff)}
     order = (airports.key, staff.key, flights.key, legs.key)
-    return SchemaGraph(tables, fks, order)
+    return graph_from(airports, flights, legs, staff, fks=fks, order=order)
 
 
 def make_frames(rng):
@@ -197,6 +150,19 @@ def test_self_reference_is_a_forest(generated):
             assert node not in seen, "cycle in generated hierarchy"
             seen.add(node)
             node = parent[node]
+
+
+def test_fit_reports_a_start_and_a_done_per_table():
+    log = EventLog()
+    graph = make_graph()
+    frames = make_frames(np.random.default_rng(1))
+    fit_relational(graph, frames, model=Bootstrap, seed=3, reporter=Reporter(log))
+    names = [graph.table(key).name for key in graph.order]
+    started, done = log.of(FitStarted), log.of(FitDone)
+    assert [e.table for e in started] == [e.table for e in done] == names
+    assert [e.rows for e in started] == [len(frames[key]) for key in graph.order]
+    assert {e.model for e in started + done} == {"bootstrap"}
+    assert all(e.seconds >= 0 for e in done)
 
 
 def test_same_seed_same_output():
@@ -318,16 +284,7 @@ def test_kmeans_survives_duplicate_rows():
 
 
 def test_generated_columns_keep_model_dtypes():
-    table = Table(
-        "source.p.s.planes",
-        "planes",
-        "source",
-        None,
-        "raw",
-        "planes",
-        columns=(col("tailnum", TEXT), col("year", INT), col("maker", TEXT)),
-        primary_key=PrimaryKey(("tailnum",), ORIGIN),
-    )
+    planes = table("planes", {"tailnum": TEXT, "year": INT, "maker": TEXT}, ["tailnum"])
     frame = pd.DataFrame(
         {
             "tailnum": pd.array([f"N{i:04d}" for i in range(50)], dtype="string"),
@@ -335,8 +292,7 @@ def test_generated_columns_keep_model_dtypes():
             "maker": pd.array(["boeing", "airbus"] * 25, dtype="string"),
         }
     )
-    graph = SchemaGraph({table.key: table}, (), (table.key,))
-    model = fit_relational(graph, {table.key: frame}, model=Bootstrap)
+    model = fit_relational(graph_from(planes), {planes.key: frame}, model=Bootstrap)
     ((_, out),) = list(model.generate(seed=1))
     assert str(out["year"].dtype) == "Int64" and out["year"].isna().any()
     assert str(out["maker"].dtype) == "string"

@@ -6,36 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import FLOAT, INT, ORIGIN, TEXT, graph_from, table
 
 from synthohive_dbt.relational import RelationalModel, fit_relational
-from synthohive_dbt.schema import (
-    Column,
-    ColumnType,
-    ForeignKey,
-    LogicalType,
-    Origin,
-    PrimaryKey,
-    SchemaGraph,
-    Table,
-)
-
-INT = ColumnType(LogicalType.INTEGER, "integer")
-TEXT = ColumnType(LogicalType.TEXT, "text")
-FLOAT = ColumnType(LogicalType.FLOAT, "double")
-ORIGIN = Origin("test", "fixture")
-
-
-def table(name, columns, pk):
-    return Table(
-        f"source.p.s.{name}",
-        name,
-        "source",
-        None,
-        "raw",
-        name,
-        columns=tuple(Column(n, type=t) for n, t in columns),
-        primary_key=PrimaryKey(pk, ORIGIN),
-    )
+from synthohive_dbt.schema import ForeignKey
 
 
 def shop(rng, n_customers=600):
@@ -54,11 +28,8 @@ def shop(rng, n_customers=600):
         ForeignKey(orders.key, ("store_id",), stores.key, ("sid",), ORIGIN),
         ForeignKey(staff.key, ("boss",), staff.key, ("eid",), ORIGIN),
     )
-    graph = SchemaGraph(
-        {t.key: t for t in (customers, stores, orders, staff)},
-        fks,
-        (customers.key, stores.key, staff.key, orders.key),
-    )
+    order = (customers.key, stores.key, staff.key, orders.key)
+    graph = graph_from(customers, stores, orders, staff, fks=fks, order=order)
     tier = rng.choice(["basic", "premium"], size=n_customers, p=[0.7, 0.3])
     cust = pd.DataFrame(
         {

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dbt.cli.main import dbtRunner
+from helpers import ROOT, dbt
 
 from synthohive_dbt import cli
 from synthohive_dbt.bridge import parse_args
@@ -21,8 +21,6 @@ from synthohive_dbt.scaffold import (
     init_project,
     template_dir,
 )
-
-ROOT = Path(__file__).resolve().parent.parent
 
 PROJECT_YML = """\
 # my project: comments and order must survive
@@ -66,9 +64,7 @@ def snapshot(project: Path) -> dict[str, bytes]:
 
 
 def dbt_ok(project: Path, *args: str) -> None:
-    result = dbtRunner().invoke(
-        [*args, "--project-dir", str(project), "--profiles-dir", str(project), "--quiet"]
-    )
+    result = dbt(project, *args, target=None)
     assert result.success, result.exception
 
 

@@ -17,72 +17,34 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import copy_project, dbt, synthohive
+from helpers import FLOAT, INT, ORIGIN, TEXT, dbt, graph_from, synthohive, table
 
-from synthohive_dbt.progress import EventLog, Reporter
+from synthohive_dbt.progress import EventLog, FitStarted, Reporter
 from synthohive_dbt.relational import fit_relational
 from synthohive_dbt.relational.engine import SavedArtifacts
 from synthohive_dbt.relational.fingerprint import training_fingerprint
 from synthohive_dbt.relational.learn import prepare
 from synthohive_dbt.relational.refit import families, subgraph
-from synthohive_dbt.schema import (
-    Column,
-    ColumnType,
-    ForeignKey,
-    LogicalType,
-    Origin,
-    PrimaryKey,
-    SchemaGraph,
-    Table,
-)
+from synthohive_dbt.schema import Column, ForeignKey, SchemaGraph
 
-INT = ColumnType(LogicalType.INTEGER, "integer")
-TEXT = ColumnType(LogicalType.TEXT, "text")
-FLOAT = ColumnType(LogicalType.FLOAT, "double")
-ORIGIN = Origin("test", "fixture")
 CUSTOMERS, ORDERS, STORES = "source.p.s.customers", "source.p.s.orders", "source.p.s.stores"
 
 
 # -- fingerprints and reuse, in memory ----------------------------------------------------
 
 
-def _table(key: str, *columns: Column) -> Table:
-    name = key.rsplit(".", 1)[1]
-    return Table(
-        key,
-        name,
-        "source",
-        None,
-        "raw",
-        name,
-        columns=columns,
-        primary_key=PrimaryKey(("id",), ORIGIN),
-    )
-
-
 def shop_graph() -> SchemaGraph:
     """customers <- orders, and stores on their own (a second family)."""
-    customers = _table(
-        CUSTOMERS,
-        Column("id", type=INT, unique=True, not_null=True),
-        Column("tier", type=TEXT),
-        Column("score", type=FLOAT),
+    key = Column("id", type=INT, unique=True, not_null=True)
+    customers = table("customers", [key, ("tier", TEXT), ("score", FLOAT)], ["id"])
+    orders = table(
+        "orders",
+        [key, Column("customer_id", type=INT, not_null=True), ("amount", FLOAT)],
+        ["id"],
     )
-    orders = _table(
-        ORDERS,
-        Column("id", type=INT, unique=True, not_null=True),
-        Column("customer_id", type=INT, not_null=True),
-        Column("amount", type=FLOAT),
-    )
-    stores = _table(
-        STORES, Column("id", type=INT, unique=True, not_null=True), Column("city", type=TEXT)
-    )
+    stores = table("stores", [key, ("city", TEXT)], ["id"])
     fk = ForeignKey(ORDERS, ("customer_id",), CUSTOMERS, ("id",), ORIGIN, nullable=False)
-    return SchemaGraph(
-        tables={CUSTOMERS: customers, ORDERS: orders, STORES: stores},
-        foreign_keys=(fk,),
-        order=(CUSTOMERS, STORES, ORDERS),
-    )
+    return graph_from(customers, orders, stores, fks=[fk], order=(CUSTOMERS, STORES, ORDERS))
 
 
 def shop_frames(seed: int = 0) -> dict[str, pd.DataFrame]:
@@ -137,7 +99,7 @@ def _fit(frames, previous=None) -> tuple:
     relational = fit_relational(
         shop_graph(), frames, model="copula", seed=1, reporter=Reporter(log), previous=previous
     )
-    return relational, sorted(e.fields["table"] for e in log.named("fit_start"))
+    return relational, sorted(e.table for e in log.of(FitStarted))
 
 
 def _model_files(artifacts: Path) -> dict[str, tuple[int, str]]:
@@ -199,7 +161,7 @@ def outcome(out: str) -> dict[str, set[str]]:
 
 
 @pytest.fixture(scope="module")
-def slim_base(tmp_path_factory):
+def slim_base(tmp_path_factory, dbt_project):
     """integration_tests seeded and fitted once, with the manifest of that run saved as
     production state in prod-state/; tests work on copies. Returns the folder and what the
     first fit printed."""
@@ -207,8 +169,7 @@ def slim_base(tmp_path_factory):
     printed = io.StringIO()
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(printed):
         mp.setenv("SYNTHOHIVE_IT_DUCKDB", str(base / "it.duckdb"))
-        project = copy_project(base)
-        assert dbt(project, "deps").success
+        project = dbt_project(base)
         assert dbt(project, "seed").success
         code = synthohive(project, *FIT)
     assert code == 0

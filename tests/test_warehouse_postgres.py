@@ -64,12 +64,9 @@ def sample_frame() -> pd.DataFrame:
 
 
 @pytest.fixture()
-def pg():
+def pg(postgres_server):
     """A warehouse plus a fresh source schema ``raw`` and a (not yet created) ``synth``."""
-    try:
-        wh = open_warehouse("postgres", credentials(), target="test")
-    except WarehouseError as exc:
-        pytest.skip(f"no Postgres server: {exc}")
+    wh = open_warehouse("postgres", credentials(), target="test")
     suffix = uuid.uuid4().hex[:8]
     env = SimpleNamespace(wh=wh, raw=f"shraw_{suffix}", synth=f"shsyn_{suffix}")
     wh._execute(f'create schema "{env.raw}"')

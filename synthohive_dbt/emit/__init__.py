@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import EmitError
-from .data_tests import NAMESPACE, ColumnProfile, column_profiles, model_profiles
+from .data_tests import ColumnProfile, column_profiles, model_profiles
 from .files import (
     HEADER,
     GeneratedFile,
@@ -26,6 +26,7 @@ from .files import (
     write_files,
     write_generated,
 )
+from .naming import NAMESPACE
 from .sources_yaml import DEFAULT_YAML, SOURCE_NAME, sources_document, yaml_target
 from .thresholds import FidelityConfig
 

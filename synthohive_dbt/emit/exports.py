@@ -11,21 +11,25 @@ from typing import Any
 
 from ..errors import EmitError
 from ..progress import SILENT, Reporter
+from ..project.meta import node_meta
 from ..relational import RelationalModel
 from . import python_models, seeds
 from .data_tests import model_profiles
 from .files import GeneratedFile, check_files, is_generated, write_files
 from .naming import name_clashes, node_name
-from .thresholds import FidelityConfig, node_meta, resolve, synthohive_vars
+from .thresholds import FidelityConfig, resolve, synthohive_vars
 
 
 def fidelity_config(project: Any, relational: RelationalModel) -> FidelityConfig:
     """Validated fidelity settings from the project's vars and each table's meta."""
+    manifest = project.manifest
     tables = {
-        plan.name: {**plan.options, **node_meta(project.manifest, key)}
+        plan.name: {
+            **plan.options,
+            **node_meta(manifest.sources.get(key) or manifest.nodes.get(key)),
+        }
         for key, plan in relational.plans.items()
     }
-    manifest = project.manifest
     known = {n.name for n in [*manifest.sources.values(), *manifest.nodes.values()]}
     return resolve(synthohive_vars(project.config), tables, known=known)
 

@@ -1,18 +1,26 @@
-"""Names of exported synthetic tables as dbt nodes (seeds, Python models).
+"""Names in generated YAML: this package's namespace, synthetic tables as dbt nodes.
 
-Exported tables become nodes of the user's project, whose names are unique across the
-project: ``synth_<identifier>`` keeps them apart from the real seeds and models they copy.
+Generated tests call this package's generic tests as ``synthohive.<test>`` (NAMESPACE);
+``Naming`` is how a synthetic table is referred to (``ref_naming`` here, ``source_naming`` in
+``sources_yaml``). Exported tables become nodes of the user's project, whose names are
+unique across the project: ``synth_<identifier>`` keeps them apart from the real seeds and
+models they copy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ..relational.plan import TablePlan
 
+#: the dbt package name that qualifies this package's generic tests
+NAMESPACE = "synthohive"
 PREFIX = "synth_"
+
+# How generated YAML names a synthetic table: plan -> "source('synthohive', 'x')" etc.
+Naming = Callable[[TablePlan], str]
 
 
 def node_name(plan: TablePlan) -> str:

@@ -28,7 +28,7 @@ probability 0.001 (``critical``), rounded up to 3 decimals. Large tables keep th
 configured value; small ones get a higher one; a test whose critical value reaches the
 statistic's maximum (noise alone can reach it) is not generated. Likewise
 ``no_real_row_copied: true`` allows that test, generated only where a match would mean a
-copy (``data_tests.copies_are_telling``).
+copy (``fidelity_tests.copies_are_telling``).
 """
 
 from __future__ import annotations
@@ -115,18 +115,6 @@ def synthohive_vars(config: Any) -> dict[str, Any]:
         if layer is not None:
             merged = _deep_merge(merged, layer) if isinstance(layer, Mapping) else layer
     return merged
-
-
-def node_meta(manifest: Any, key: str) -> dict[str, Any]:
-    """A source's or node's meta as the schema reader merges it (source, table, config)."""
-    node = manifest.sources.get(key) or manifest.nodes.get(key)
-    if node is None:
-        return {}
-    meta: dict[str, Any] = {}
-    meta.update(getattr(node, "source_meta", None) or {})
-    meta.update(getattr(node, "meta", None) or {})
-    meta.update(getattr(getattr(node, "config", None), "meta", None) or {})
-    return meta
 
 
 def resolve(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from ..project.meta import meta_problems
 from ..schema import SchemaGraph, Table
 from .detect import KINDS, column_treatment
 from .settings import COPY, KIND_KEY, MODE_KEY, PII_KEY, PRIVACY_KEY, PUBLIC, is_copy
@@ -15,10 +16,11 @@ _PRIVACY = (PUBLIC, "private")
 
 
 def check_graph(graph: SchemaGraph, env: Mapping[str, str] = os.environ) -> list[str]:
-    """Problems of the privacy meta of every table: unknown treatments, kinds, modes;
+    """Problems of the meta of every table: unknown ``synthohive_*`` keys, keys in the
+    wrong place or of the wrong type (``project.meta``); unknown treatments, kinds, modes;
     ``hash`` without SYNTHOHIVE_HMAC_KEY; personal-data markings on keys; copied tables
     whose FKs point at synthesized tables."""
-    problems: list[str] = []
+    problems = meta_problems(graph)
     hashed: list[str] = []
     for key in graph.order:
         table = graph.table(key)

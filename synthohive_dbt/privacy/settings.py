@@ -29,12 +29,14 @@ MODE_KEY, PRIVACY_KEY, PII_KEY, KIND_KEY, LOCALE_KEY = (
     "synthohive_locale",
 )
 COPY, PUBLIC = "copy", "public"
+#: the default k: a value seen in fewer real rows is never kept (one declaration for all)
+MIN_CATEGORY_ROWS = 5
 _SETTINGS = {"min_category_rows": int, "holdout_share": float, "holdout_max_rows": int}
 
 
 @dataclass(frozen=True)
 class PrivacySettings:
-    min_category_rows: int = 5
+    min_category_rows: int = MIN_CATEGORY_ROWS
     holdout_share: float = 0.1
     holdout_max_rows: int = 10_000
 

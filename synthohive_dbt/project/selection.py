@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from synthohive_dbt.errors import ProjectError, SelectionError
+from synthohive_dbt.project.meta import node_meta
 
 TABLE_RESOURCE_TYPES = ("source", "model", "seed")
 
@@ -147,9 +148,7 @@ def _generated(manifest: Any, unique_id: str) -> bool:
     node = manifest.sources.get(unique_id) or manifest.nodes.get(unique_id)
     if node is None:
         return False
-    meta = {**(getattr(node, "meta", None) or {}), **(getattr(node.config, "meta", None) or {})}
-    meta.update(getattr(node, "source_meta", None) or {})
-    return meta.get("synthohive_generated") is True
+    return node_meta(node).get("synthohive_generated") is True
 
 
 def _select_with_graph(

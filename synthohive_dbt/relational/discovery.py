@@ -36,10 +36,8 @@ from .identities import (
     Order,
     Ratio,
     Rule,
-    RuleSet,
-    modelled_columns,
-    rules_for,
 )
+from .rulesets import RuleSet, modelled_columns, rules_for
 
 MIN_ROWS = 20
 MAX_COLUMNS = 40

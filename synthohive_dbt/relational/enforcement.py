@@ -89,7 +89,7 @@ def apply_rules(
         for order in orders:
             _repair(order, values, grids, computed)
         _derive(derives, values, grids, required, learned)
-        if not any(_broken(o, values, grids).any() for o in orders):
+        if not any(_broken(o, values).any() for o in orders):
             break
     else:  # a NULL in a rule's column passes it, and the identities reading it too
         _give_up(orders, values, grids, required)
@@ -193,7 +193,7 @@ def _side(term: Col | Num | Text, values, n: int) -> np.ndarray:
     return np.full(n, float(np.datetime64(stamp, "us").astype(np.int64)))
 
 
-def _broken(order: Order, values, grids) -> np.ndarray:
+def _broken(order: Order, values) -> np.ndarray:
     n = len(next(iter(values.values())))
     lo, hi = _side(order.lo, values, n), _side(order.hi, values, n)
     return lo >= hi if order.strict else lo > hi  # NaN compares False: NULL never fails
@@ -201,7 +201,7 @@ def _broken(order: Order, values, grids) -> np.ndarray:
 
 def _repair(order: Order, values, grids, computed: Collection[str]) -> None:
     """The smallest change: swap two sampled columns, else clamp the sampled side."""
-    bad = _broken(order, values, grids)
+    bad = _broken(order, values)
     if not bad.any():
         return
     free = [isinstance(t, Col) and t.name not in computed for t in (order.lo, order.hi)]
@@ -276,7 +276,7 @@ def _evaluate(term: Term, values) -> np.ndarray | float:
 
 def _give_up(orders: Sequence[Order], values, grids, required: Collection[str]) -> None:
     for order in orders:
-        bad = _broken(order, values, grids)
+        bad = _broken(order, values)
         nullable = [t.name for t in (order.hi, order.lo) if isinstance(t, Col)]
         nullable = [c for c in nullable if c not in required]
         if bad.any() and nullable:

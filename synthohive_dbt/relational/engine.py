@@ -25,7 +25,15 @@ import pandas as pd
 from .. import __version__
 from ..errors import ArtifactError, ModelError
 from ..privacy.settings import PrivacySettings
-from ..progress import SILENT, Reporter
+from ..progress import (
+    SILENT,
+    FitDone,
+    FitReused,
+    FitStarted,
+    Reporter,
+    TableGenerated,
+)
+from ..project.meta import model_overrides
 from ..schema import SchemaGraph
 from ..synth.base import ModelOptions, TableModel, get_model_class, load_model
 from ..synth.copy import CopyModel
@@ -126,9 +134,7 @@ class RelationalModel:
             yield chunk[columns]
         frame = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame(columns=list(keep))
         made[plan.key] = Made(frame)
-        reporter.event(
-            "table_generated", table=plan.name, rows=rows, seconds=time.perf_counter() - start
-        )
+        reporter.emit(TableGenerated(plan.name, rows, time.perf_counter() - start))
 
     def _retained_columns(self) -> dict[str, set[str]]:
         """Per table, the columns its children and deferred FKs read."""
@@ -298,7 +304,7 @@ def fit_relational(
         if previous is not None and _reusable(previous, key, fingerprints[key]):
             models[key] = previous.load_model(key)
             loaded_from[key] = previous.model_dir(key)
-            reporter.event("fit_reused", table=prep.plan.name, rows=prep.plan.rows)
+            reporter.emit(FitReused(prep.plan.name, prep.plan.rows))
             continue
         table_cls = CopyModel if prep.plan.copied else model_cls
         models[key] = _fit_table(table_cls, prep, options, seed, reporter)
@@ -329,8 +335,8 @@ def _fit_table(
     reporter: Reporter,
 ) -> TableModel:
     plan = prep.plan
-    table_model = model_cls(options.with_overrides(_meta_overrides(plan.options)))
-    reporter.event("fit_start", table=plan.name, rows=plan.rows, model=model_cls.name)
+    table_model = model_cls(options.with_overrides(model_overrides(plan.options)))
+    reporter.emit(FitStarted(plan.name, plan.rows, model_cls.name))
     start = time.perf_counter()
     frame, context, held = prep.frame, prep.context, prep.holdout
     extra: dict[str, object] = {}
@@ -349,27 +355,8 @@ def _fit_table(
         table=plan.name,
         **extra,
     )
-    reporter.event("fit_end", table=plan.name, seconds=time.perf_counter() - start)
+    reporter.emit(FitDone(plan.name, model_cls.name, time.perf_counter() - start))
     return table_model
-
-
-#: table meta keys (after ``synthohive_``) that are settings of synthohive, not of a model
-_NOT_MODEL_OPTIONS = (
-    "pii", "pii_kind", "ignore", "kind", "model", "thresholds", "fidelity_severity",
-    "privacy", "locale", "mode",
-)  # fmt: skip
-
-
-def _meta_overrides(options: Mapping[str, object]) -> dict[str, object]:
-    """``synthohive_epochs: 50`` in a table's config.meta overrides --epochs, etc."""
-    out: dict[str, object] = {}
-    for key, value in options.items():
-        name = str(key).removeprefix("synthohive_")
-        if name in ("epochs", "batch_size"):
-            out[name] = int(value)  # type: ignore[arg-type]
-        elif name not in _NOT_MODEL_OPTIONS:
-            out[name] = value
-    return out
 
 
 def _dir_name(key: str) -> str:

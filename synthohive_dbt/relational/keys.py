@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import LogicalType
-from ..synth.columns import random_uuids
+from ..synth.values import random_uuids
 
 _PREFIXED = re.compile(r"^(\D*?)(\d+)$")
 UUID_TEXT = r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"

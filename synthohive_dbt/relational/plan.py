@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 
 from ..privacy.personal import PersonalColumn
-from ..schema import ColumnType, LogicalType
+from ..schema import ColumnType, LogicalType, Relation
+from .expressions import rule_from_json, rule_to_json
 from .features import FeatureEncoder
-from .identities import COMPUTED, Ratio, Rule, rule_from_json, rule_to_json
+from .identities import COMPUTED, Ratio, Rule
 from .keys import KeyFormat
 
 COUNT_PREFIX = "__synthohive_n_"
@@ -120,6 +121,11 @@ class TablePlan:
     @property
     def generated_personal(self) -> tuple[str, ...]:
         return tuple(p.column for p in self.personal if p.generated)
+
+    @property
+    def relation(self) -> Relation:
+        """Where the real table is (the table's ``Relation``)."""
+        return Relation(self.database, self.schema, self.identifier)
 
     @property
     def column_types(self) -> dict[str, ColumnType]:

@@ -14,6 +14,7 @@ from .records import (
     Origin,
     PrimaryKey,
     ProbableForeignKey,
+    Relation,
     SchemaGraph,
     Table,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "Origin",
     "PrimaryKey",
     "ProbableForeignKey",
+    "Relation",
     "SchemaGraph",
     "Table",
 ]

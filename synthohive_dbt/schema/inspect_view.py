@@ -12,15 +12,8 @@ from typing import Any
 
 from ..privacy.detect import Finding
 from ..privacy.settings import is_copy
-from ..relational.identities import (
-    DECLARED,
-    Derive,
-    Offset,
-    Ratio,
-    Rule,
-    RuleSet,
-    declared_rules,
-)
+from ..relational.identities import DECLARED, Derive, Offset, Ratio, Rule
+from ..relational.rulesets import RuleSet, declared_rules
 from .records import INFERRED, Column, ForeignKey, Origin, ProbableForeignKey, SchemaGraph, Table
 
 #: per table key, the rules generation enforces (``synthohive_dbt.relational.discovery``

@@ -30,6 +30,7 @@ from types import MappingProxyType
 from typing import Any
 
 from synthohive_dbt.errors import SchemaValidationError
+from synthohive_dbt.project.meta import node_meta
 from synthohive_dbt.schema.facts import ColumnFacts, FkCandidate, TableFacts, read_tests
 from synthohive_dbt.schema.lineage import Lineage, models_downstream_of
 from synthohive_dbt.schema.ordering import order_tables
@@ -204,16 +205,12 @@ class _GraphBuilder:
         node = facts.node
         pk = facts.primary_key()
         unique_keys = tuple(cols for cols, _ in facts.unique if pk is None or cols != pk.columns)
-        meta = {}
         if node.resource_type == "source":
-            meta.update(getattr(node, "source_meta", None) or {})
             identifier = node.identifier or node.name
             source_name = node.source_name
         else:
             identifier = node.alias or node.name
             source_name = None
-        meta.update(node.meta or {})
-        meta.update(getattr(node.config, "meta", None) or {})
         return Table(
             key=facts.key,
             name=node.name,
@@ -224,7 +221,7 @@ class _GraphBuilder:
             columns=tuple(_column(c) for c in facts.columns.values()),
             primary_key=pk,
             unique_keys=unique_keys,
-            meta=MappingProxyType(meta),
+            meta=MappingProxyType(node_meta(node)),
             tags=tuple(str(t) for t in (getattr(node, "tags", None) or ())),
             source_name=source_name,
             expressions=tuple(condition for condition, _ in facts.expressions),
@@ -336,8 +333,7 @@ def _new_facts(node: Any) -> TableFacts:
     for col in node.columns.values():
         column = facts.column(col.name)
         column.declared_type = col.data_type
-        column.meta.update(getattr(col, "meta", None) or {})
-        column.meta.update(getattr(getattr(col, "config", None), "meta", None) or {})
+        column.meta.update(node_meta(col))
         tags = list(getattr(col, "tags", None) or [])
         tags += list(getattr(getattr(col, "config", None), "tags", None) or [])
         column.tags = list(dict.fromkeys(str(t) for t in tags))

@@ -62,6 +62,23 @@ def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
 
 
 @dataclass(frozen=True)
+class Relation:
+    """A table in the warehouse. ``database`` None means the connection's current one."""
+
+    database: str | None
+    schema: str
+    identifier: str
+
+    def render(self, dialect: Any) -> str:
+        """The quoted, qualified name for SQL text on ``dialect`` (a warehouse Dialect)."""
+        parts = [self.database, self.schema, self.identifier]
+        return ".".join(dialect.quote(p) for p in parts if p)
+
+    def __str__(self) -> str:
+        return ".".join(p for p in (self.database, self.schema, self.identifier) if p)
+
+
+@dataclass(frozen=True)
 class Column:
     """One column as dbt declares it. ``type`` is filled from the warehouse later."""
 
@@ -143,6 +160,11 @@ class Table:
     # expression tests (dbt_utils.expression_is_true and look-alikes) declared on the table
     # or traced to it from the models that select from it; generation enforces them
     expressions: tuple[str, ...] = ()
+
+    @property
+    def relation(self) -> Relation:
+        """Where the real table is: the one place a Table's Relation is built."""
+        return Relation(self.database, self.schema, self.identifier)
 
     def column(self, name: str) -> Column | None:
         for col in self.columns:

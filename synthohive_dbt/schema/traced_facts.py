@@ -33,6 +33,7 @@ from collections.abc import MutableSequence, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from synthohive_dbt.project.meta import MARKINGS
 from synthohive_dbt.schema.facts import FkCandidate, TableFacts
 from synthohive_dbt.schema.lineage import Lineage, Traced
 from synthohive_dbt.schema.records import Origin, PrimaryKey
@@ -342,7 +343,7 @@ class _NoTrace(Exception):
 
 #: meta keys and tags that mark personal data (privacy.detect reads them): a marking on a
 #: staging or mart model column holds for the source column it comes from
-_PRIVACY_META = ("pii", "contains_pii", "sensitive", "data_privacy", "masking_policy")
+_PRIVACY_META = MARKINGS
 _PRIVACY_TAGS = ("pii", "sensitive")
 
 

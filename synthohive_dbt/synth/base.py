@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ModelError
+from ..privacy.settings import MIN_CATEGORY_ROWS
 from ..progress import SILENT, Reporter
 from ..schema import Column
 from .artifacts import read_artifact, write_artifact
@@ -35,8 +36,8 @@ class ModelOptions:
     batch_size: int | None = None
     device: str = "cpu"
     extra: Mapping[str, Any] = field(default_factory=dict)
-    # privacy: values seen in fewer real rows are never stored (``columns.fit_codecs``)
-    min_category_rows: int = 5
+    # privacy: values seen in fewer real rows are never stored (``codec_fit.fit_codecs``)
+    min_category_rows: int = MIN_CATEGORY_ROWS
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> ModelOptions:
         """Apply per-table overrides (``epochs``, ``batch_size`` and model extras)."""
@@ -108,11 +109,6 @@ _INTERNAL: dict[str, str] = {"copy": "synthohive_dbt.synth.copy:CopyModel"}
 
 def available_models() -> tuple[str, ...]:
     return tuple(_REGISTRY)
-
-
-def register_model(name: str, target: str) -> None:
-    """Register a model class by import path ``module:Class`` (the pluggable interface)."""
-    _REGISTRY[name] = target
 
 
 def get_model_class(name: str) -> type[TableModel]:

@@ -19,7 +19,6 @@ sampling draws the column block conditioned on the context block.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -33,7 +32,8 @@ from ..errors import DataError, ModelError
 from ..progress import SILENT, Reporter
 from ..schema import Column
 from .base import ModelOptions, TableModel
-from .columns import CONTINUOUS, DISCRETE, NULL, ColumnCodec, fit_codecs, is_public
+from .codec_fit import fit_codecs, is_public
+from .columns import CONTINUOUS, DISCRETE, NULL, ColumnCodec
 
 STATE_VERSION = 1
 DEFAULT_QUANTILES = 1000
@@ -89,7 +89,6 @@ class GaussianCopulaModel(TableModel):
         reporter: Reporter = SILENT,
         table: str = "",
     ) -> None:
-        start = time.perf_counter()
         label = table or "table"
         n = len(frame)
         _check_frame(frame, columns, label)
@@ -116,9 +115,6 @@ class GaussianCopulaModel(TableModel):
         self._ctx_quantiles, self._ctx_mean, self._ctx_std = ctx_table, ctx_mean, ctx_std
         self._corr = _regularised_correlation(joint)
         self._prepare()
-        reporter.event(
-            "fit_done", table=table, model=self.name, rows=n, seconds=time.perf_counter() - start
-        )
 
     def _prepare(self) -> None:
         """Derive the sampling matrices (from the stored correlation only, so a loaded

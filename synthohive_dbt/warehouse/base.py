@@ -43,7 +43,7 @@ import pandas as pd
 import pyarrow as pa
 
 from synthohive_dbt.errors import UnsafeWriteError, WarehouseError
-from synthohive_dbt.schema import ColumnType, LogicalType
+from synthohive_dbt.schema import ColumnType, LogicalType, Relation
 from synthohive_dbt.warehouse.frames import to_arrow, to_memory
 from synthohive_dbt.warehouse.types import TypeMap
 
@@ -106,23 +106,6 @@ class Dialect:
 def _is_plain(identifier: str) -> bool:
     head, rest = identifier[:1], identifier[1:]
     return (head.isalpha() or head == "_") and all(c.isalnum() or c in "_$" for c in rest)
-
-
-@dataclass(frozen=True)
-class Relation:
-    """A table in the warehouse. ``database`` None means the connection's current one."""
-
-    database: str | None
-    schema: str
-    identifier: str
-
-    def render(self, dialect: Dialect) -> str:
-        """The quoted, qualified name for SQL text on ``dialect``."""
-        parts = [self.database, self.schema, self.identifier]
-        return ".".join(dialect.quote(p) for p in parts if p)
-
-    def __str__(self) -> str:
-        return ".".join(p for p in (self.database, self.schema, self.identifier) if p)
 
 
 @dataclass

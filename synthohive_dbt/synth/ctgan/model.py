@@ -30,10 +30,11 @@ import pandas as pd
 import torch
 
 from ...errors import ArtifactError, DataError, ModelError
-from ...progress import SILENT, Reporter
+from ...progress import SILENT, Reporter, TrainingDone, TrainingStarted
 from ...schema.records import Column
 from ..base import ModelOptions, TableModel
-from ..columns import ColumnCodec, fit_codecs
+from ..codec_fit import fit_codecs
+from ..columns import ColumnCodec
 from .networks import materialise
 from .options import CTGANConfig, auto_batch_size
 from .sampler import ConditionSampler
@@ -90,16 +91,15 @@ class CTGANModel(TableModel):
             n_train = len(frame) - n_hold
             c = replace(c, batch_size=auto_batch_size(n_train, c.pac))
         self.device, self._context_dim = device, 0 if ctx is None else ctx.shape[1]
-        reporter.event(
-            "fit_start", table=table, rows=len(frame), columns=len(columns),
-            modelled=len(transformer.spans), width=transformer.width, epochs=c.epochs,
-            batch_size=c.batch_size, device=str(device),
-        )  # fmt: skip
+        reporter.emit(TrainingStarted(
+            table, rows=len(frame), columns=len(columns), modelled=len(transformer.spans),
+            width=transformer.width, epochs=c.epochs, batch_size=c.batch_size, device=str(device),
+        ))  # fmt: skip
         self._generator = self._sampler = None
         self.training = {"epochs_run": 0, "best_epoch": 0, "best_score": None,
                          "stopped_early": False, "history": []}  # fmt: skip
         if not transformer.trainable:  # every column constant or passed through
-            reporter.event("fit_done", table=table, seconds=0.0, **self.training)
+            reporter.emit(TrainingDone(table, 0, 0, None, stopped_early=False, seconds=0.0))
             return
         if held:
             train_idx, hold_idx = np.flatnonzero(~holdout), np.flatnonzero(holdout)

@@ -33,7 +33,6 @@ class ConditionSampler:
         self.n_rows = 0 if slots is None else len(slots)
         if not spans:
             return
-        widths = np.array([c.width for c in spans])
         masked = set(transformer.masked_slots().tolist())
         generate = [
             [0.0 if c.offset + i in masked else float(n) for i, n in enumerate(c.counts)]
@@ -41,9 +40,9 @@ class ConditionSampler:
         ]
         self._generate_cdf = _cdf(generate, device)
         if slots is not None:
-            self._fit_rows(slots, spans, widths, log_frequency)
+            self._fit_rows(slots, spans, log_frequency)
 
-    def _fit_rows(self, slots: np.ndarray, spans, widths: np.ndarray, log_frequency: bool) -> None:
+    def _fit_rows(self, slots: np.ndarray, spans, log_frequency: bool) -> None:
         n = len(slots)
         orders, counts = [], []
         for c in spans:

@@ -19,7 +19,7 @@ from functools import cached_property
 import numpy as np
 import torch
 
-from ...progress import Reporter
+from ...progress import EpochEnded, Reporter, TrainingDone, Validated
 from .networks import Critic, Generator, activate, condition_loss, draw_slots, materialise
 from .optim import Adam
 from .options import CTGANConfig
@@ -279,17 +279,18 @@ def train(trainer: Trainer, holdout: Holdout, reporter: Reporter, table: str) ->
         seconds = time.perf_counter() - t0
         elapsed = time.perf_counter() - started
         record = {"epoch": epoch, "loss_g": loss_g, "loss_d": loss_d, "seconds": seconds}
-        reporter.event(
-            "epoch",
-            table=table,
-            epoch=epoch,
-            epochs=c.epochs,
-            loss_g=loss_g,
-            loss_d=loss_d,
-            rows_per_s=trainer.rows_per_epoch() / max(seconds, 1e-9),
-            eta_s=elapsed / epoch * (c.epochs - epoch),
-            seconds=seconds,
-            steps=trainer.steps_per_epoch(),
+        reporter.emit(
+            EpochEnded(
+                table,
+                epoch,
+                c.epochs,
+                loss_g=loss_g,
+                loss_d=loss_d,
+                rows_per_s=trainer.rows_per_epoch() / max(seconds, 1e-9),
+                eta_s=elapsed / epoch * (c.epochs - epoch),
+                seconds=seconds,
+                steps=trainer.steps_per_epoch(),
+            )
         )
         if epoch % c.validate_every == 0 or epoch == c.epochs:
             score = trainer.validate(holdout)
@@ -300,14 +301,15 @@ def train(trainer: Trainer, holdout: Holdout, reporter: Reporter, table: str) ->
             else:
                 stale += 1
             record["score"] = score
-            reporter.event(
-                "validation",
-                table=table,
-                epoch=epoch,
-                score=score,
-                best=improved,
-                best_score=best_score,
-                best_epoch=best_epoch,
+            reporter.emit(
+                Validated(
+                    table,
+                    epoch,
+                    float(score),
+                    improved=improved,
+                    best_score=float(best_score),
+                    best_epoch=best_epoch,
+                )
             )
             if c.patience is not None and stale >= c.patience and epoch < c.epochs:
                 stopped = True
@@ -324,14 +326,15 @@ def train(trainer: Trainer, holdout: Holdout, reporter: Reporter, table: str) ->
         stopped,
         history,
     )
-    reporter.event(
-        "fit_done",
-        table=table,
-        epochs_run=epoch,
-        best_epoch=best_epoch,
-        best_score=result.best_score,
-        stopped_early=stopped,
-        seconds=time.perf_counter() - started,
+    reporter.emit(
+        TrainingDone(
+            table,
+            epochs_run=epoch,
+            best_epoch=best_epoch,
+            best_score=result.best_score,
+            stopped_early=stopped,
+            seconds=time.perf_counter() - started,
+        )
     )
     return result
 

@@ -1,11 +1,9 @@
-"""A synthetic environment: synthetic tables where the project's sources resolve under
-another dbt target, so the unchanged project builds on synthetic data.
+"""Where each fitted table's synthetic copy goes in a synthetic environment: the location
+its dbt node resolves to under the target ``generate --environment`` loads.
 
-Models are fitted on the real target; ``synthohive generate --target <synthetic target>
---environment`` loads the project with that target, looks up each fitted table's node by
-its unique id and writes the synthetic table to the node's database, schema and
-identifier there. A location that is the real relation a model was fitted on (same
-database, schema and identifier, case-insensitively) is refused: real data is never
+Models are fitted on the real target; the environment's target resolves every source to
+another database or schema. A location that is the real relation a model was fitted on
+(same database, schema and identifier, case-insensitively) is refused: real data is never
 overwritten.
 """
 
@@ -15,13 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ProjectError, UnsafeWriteError
-from .pipeline import real_personal_values
-from .progress import SILENT, Reporter
-from .relational import RelationalModel
-from .relational.generate import DEFAULT_CHUNK_ROWS
-from .relational.plan import TablePlan
-from .warehouse import Relation, Warehouse
+from ..errors import ProjectError, UnsafeWriteError
+from ..relational.plan import TablePlan
+from ..warehouse import Relation
 
 
 @dataclass(frozen=True)
@@ -34,14 +28,15 @@ class Placement:
     target: Relation
 
 
-def _same(a: str | None, b: str | None) -> bool:
+def same_database(a: str | None, b: str | None) -> bool:
+    """Whether two database names may be one (None: the connection's own, any)."""
     # an unknown database (None: the connection's own) may be any: treat it as the same
     return a is None or b is None or a.casefold() == b.casefold()
 
 
 def same_relation(a: Relation, b: Relation) -> bool:
     return (
-        _same(a.database, b.database)
+        same_database(a.database, b.database)
         and a.schema.casefold() == b.schema.casefold()
         and a.identifier.casefold() == b.identifier.casefold()
     )
@@ -52,10 +47,6 @@ def node_relation(node: Any) -> Relation:
     return Relation(node.database, node.schema, identifier)
 
 
-def real_relation(plan: TablePlan) -> Relation:
-    return Relation(plan.database, plan.schema, plan.identifier)
-
-
 def placements(manifest: Any, plans: Mapping[str, TablePlan], target_name: str) -> list[Placement]:
     """Each plan's location under the loaded target; one error listing every problem.
 
@@ -63,7 +54,7 @@ def placements(manifest: Any, plans: Mapping[str, TablePlan], target_name: str) 
     location is a real relation of the fitted model.
     """
     missing, unsafe, out = [], [], []
-    reals = {key: real_relation(plan) for key, plan in plans.items()}
+    reals = {key: plan.relation for key, plan in plans.items()}
     for key, plan in plans.items():
         node = manifest.sources.get(key) or manifest.nodes.get(key)
         if node is None:
@@ -94,46 +85,3 @@ def placements(manifest: Any, plans: Mapping[str, TablePlan], target_name: str) 
             unsafe,
         )
     return out
-
-
-def write_environment(
-    relational: RelationalModel,
-    wh: Warehouse,
-    places: list[Placement],
-    *,
-    scale: float = 1.0,
-    seed: int = 0,
-    keep_orphans: bool = False,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    reporter: Reporter = SILENT,
-) -> dict[str, int]:
-    """Generate every table and stream it to its placement; rows per table name.
-
-    Each table is swapped in atomically, parents first. Schemas holding a real table of
-    the model in the same database stay protected, as in the synthetic-schema mode.
-    """
-    where = {p.key: p.target for p in places}
-    written: dict[str, int] = {}
-    # the real values of personal columns, where this connection reaches them
-    avoid = real_personal_values(relational, wh)
-    for plan, chunks in relational.stream(
-        scale=scale,
-        seed=seed,
-        chunk_rows=chunk_rows,
-        keep_orphans=keep_orphans,
-        reporter=reporter,
-        avoid=avoid,
-    ):
-        target = where[plan.key]
-        protected = {
-            p.schema for p in relational.plans.values() if _same(p.database, target.database)
-        }
-        written[plan.name] = wh.write_table_chunks(
-            target.schema,
-            target.identifier,
-            chunks,
-            plan.column_types,
-            database=target.database,
-            protected_schemas=protected,
-        )
-    return written

@@ -326,9 +326,7 @@ def generate_files(
         relational,
         artifacts=artifacts,
         write_yaml=write_yaml,
-        scale=options.scale,
-        seed=options.seed,
-        keep_orphans=options.keep_orphans,
+        options=options,
         reporter=reporter,
     )
     return GenerateResult(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EmitError
+from ..options import GENERATE_DEFAULTS, GenerateOptions
 from ..progress import SILENT, Reporter
 from ..project.meta import node_meta
 from ..relational import RelationalModel
@@ -55,9 +56,7 @@ def export_seeds(
     *,
     artifacts: Path,
     write_yaml: bool = True,
-    scale: float = 1.0,
-    seed: int = 0,
-    keep_orphans: bool = False,
+    options: GenerateOptions = GENERATE_DEFAULTS,
     reporter: Reporter = SILENT,
 ) -> tuple[list[Path], dict[str, int], list[str]]:
     """Write the synthetic tables as CSV seeds plus their seeds YAML.
@@ -77,7 +76,10 @@ def export_seeds(
     frames = {
         plan.key: frame
         for plan, frame in relational.generate(
-            scale=scale, seed=seed, keep_orphans=keep_orphans, reporter=reporter
+            scale=options.scale,
+            seed=options.seed,
+            keep_orphans=options.keep_orphans,
+            reporter=reporter,
         )
     }
     files = seeds.seeds_files(
@@ -87,7 +89,7 @@ def export_seeds(
         directory,
         fidelity=fidelity,
         profiles=model_profiles(relational) if fidelity else {},
-        scale=scale,
+        scale=options.scale,
     )
     if not write_yaml:
         files = [f for f in files if f.path.name != seeds.SEEDS_YAML]
@@ -105,9 +107,7 @@ def export_python_models(
     *,
     artifacts: Path,
     write_yaml: bool = True,
-    scale: float = 1.0,
-    seed: int = 0,
-    keep_orphans: bool = False,
+    options: GenerateOptions = GENERATE_DEFAULTS,
     reporter: Reporter = SILENT,
 ) -> tuple[list[Path], dict[str, int], list[str]]:
     """Write one dbt Python model per synthetic table plus the models YAML.
@@ -120,10 +120,10 @@ def export_python_models(
             f"only on DuckDB, and target {project.target_name!r} is {project.adapter_type}. "
             "Write the tables into the warehouse instead (`synthohive generate`)"
         )
-    if keep_orphans:
+    if options.keep_orphans:
         raise EmitError("--keep-orphans is not supported with --as-python-models")
-    if not scale > 0:
-        raise EmitError(f"--scale must be positive, got {scale}")
+    if not options.scale > 0:
+        raise EmitError(f"--scale must be positive, got {options.scale}")
     fidelity = fidelity_config(project, relational) if write_yaml else None
     model_paths = list(project.config.model_paths) or ["models"]
     directory = Path(project.project_dir) / model_paths[0] / "synthohive"
@@ -132,8 +132,8 @@ def export_python_models(
         relational.order,
         directory,
         artifacts=str(Path(artifacts).resolve()),
-        seed=seed,
-        scale=scale,
+        seed=options.seed,
+        scale=options.scale,
         fidelity=fidelity,
         profiles=model_profiles(relational) if fidelity else {},
         select=f"path:{model_paths[0]}/synthohive",

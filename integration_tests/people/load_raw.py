@@ -20,6 +20,7 @@ checkout, the way tests/helpers.py copies ``integration_tests``.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import unicodedata
 from pathlib import Path
@@ -386,20 +387,10 @@ def make_raw(
     }
 
 
-def write_duckdb(path: str | Path, schema: str, frames: dict[str, pd.DataFrame]) -> None:
-    """Replace the tables ``frames`` in ``schema`` of the DuckDB file at ``path``."""
-    raw_tables.write_duckdb(path, schema, frames, TYPES)
-
-
-def write_postgres(schema: str, frames: dict[str, pd.DataFrame], **connect) -> None:
-    """Replace the tables ``frames`` in ``schema`` (COPY), in one transaction."""
-    raw_tables.write_postgres(schema, frames, TYPES, **connect)
-
-
-def copy_project(dest: Path) -> Path:
-    """A fresh copy of this project at ``dest / 'people'`` whose ``local:`` packages
-    point at this checkout."""
-    return raw_tables.copy_project(HERE, dest, ROOT)
+# writing and copying are shared with the other integration projects (raw_tables.py)
+write_duckdb = functools.partial(raw_tables.write_duckdb, types=TYPES)
+write_postgres = functools.partial(raw_tables.write_postgres, types=TYPES)
+copy_project = functools.partial(raw_tables.copy_project, HERE, root=ROOT)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -233,9 +233,13 @@ def _fit_result(
 
 
 def _generation(
-    opts: ProjectOptions, options: GenerateOptions
+    opts: ProjectOptions, options: GenerateOptions, *, needs_package: bool = False
 ) -> tuple[Project, Path, RelationalModel]:
+    """The project (loaded once), the artifacts directory and the saved model; with
+    ``needs_package`` the synthohive dbt package is checked before the model is read."""
     project = open_project(opts)
+    if needs_package:  # the YAML's tests need the package: refuse first
+        check_package(project)
     artifacts = artifacts_dir(project.project_dir, options.artifacts)
     return project, artifacts, RelationalModel.load(artifacts)
 
@@ -253,9 +257,7 @@ def generate(
     structural, fidelity and privacy tests; measure privacy on the holdout. Every setting
     and file clash is checked before anything is written."""
     start = time.perf_counter()
-    if write_yaml:  # the YAML's tests need the package: refuse first
-        check_package(open_project(opts))
-    project, artifacts, relational = _generation(opts, options)
+    project, artifacts, relational = _generation(opts, options, needs_package=write_yaml)
     fidelity = fidelity_config(project, relational) if write_yaml else None
     if write_yaml:  # refuse before anything is written
         check_writable(yaml_target(project.project_dir, yaml_path))

@@ -155,7 +155,7 @@ def plan_table(
             continue
         link = _repeated_parent(frame[name], links)
         if link is not None:
-            out.append(_with(base, parent_fk=link[0], parent_column=link[1]))
+            out.append(replace(base, parent_fk=link[0], parent_column=link[1]))
             continue
         if treatment == "drop":
             out.append(base)
@@ -179,13 +179,9 @@ def plan_table(
         )
         localised = kind in (*_NAME_KINDS, "address", "phone", "postal_code")
         out.append(
-            _with(base, spec=spec, locale_column=country if localised else None, names=names)
+            replace(base, spec=spec, locale_column=country if localised else None, names=names)
         )
     return tuple(_ordered(out)), frame
-
-
-def _with(base: PersonalColumn, **changes: Any) -> PersonalColumn:
-    return replace(base, **changes)
 
 
 def _ordered(columns: list[PersonalColumn]) -> list[PersonalColumn]:
@@ -201,8 +197,8 @@ def _mask(base: PersonalColumn, values: pd.Series, k: int, locale: str) -> Perso
         if domains:
             local = values.astype(object).where(values.isna(), text.str.rpartition("@")[0])
             spec = learn_spec("other", local, k=k, locale=locale)
-            return _with(base, spec=spec, domains=domains)
-    return _with(base, spec=learn_spec("other", values, k=k, locale=locale))
+            return replace(base, spec=spec, domains=domains)
+    return replace(base, spec=learn_spec("other", values, k=k, locale=locale))
 
 
 def _repeated_parent(values: pd.Series, links: Sequence[ParentLink]) -> tuple[int, str] | None:

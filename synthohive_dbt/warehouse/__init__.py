@@ -1,5 +1,6 @@
-"""Warehouse access: one interface (``Warehouse``), one module per warehouse, chosen by
-the dbt adapter type. Drivers are optional extras, imported only by their backend."""
+"""Warehouse access: one interface (``Warehouse``, in ``base``), one module per warehouse,
+chosen by the dbt adapter type, each declaring its ``Dialect`` (``dialect``) and type map
+(``types``). Drivers are optional extras, imported only by their backend."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import importlib
 from typing import Any
 
 from synthohive_dbt.errors import WarehouseError
-from synthohive_dbt.warehouse.base import STAGE_PREFIX, Dialect, Relation, Warehouse
+from synthohive_dbt.warehouse.base import STAGE_PREFIX, Relation, Warehouse
+from synthohive_dbt.warehouse.dialect import Dialect
 
 __all__ = [
     "STAGE_PREFIX",

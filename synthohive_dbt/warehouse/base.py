@@ -33,6 +33,7 @@ the stages are dropped and the previous synthetic tables are left as they were.
 from __future__ import annotations
 
 import hashlib
+import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -44,8 +45,8 @@ import pyarrow as pa
 
 from synthohive_dbt.errors import UnsafeWriteError, WarehouseError
 from synthohive_dbt.schema import ColumnType, LogicalType, Relation
+from synthohive_dbt.warehouse.dialect import Dialect
 from synthohive_dbt.warehouse.frames import to_arrow, to_memory
-from synthohive_dbt.warehouse.types import TypeMap
 
 STAGE_PREFIX = "__synthohive_stage_"
 
@@ -54,58 +55,15 @@ TableWrite = tuple[str, pd.DataFrame, Mapping[str, ColumnType]]
 Swap = tuple["Relation", "Relation", Mapping[str, ColumnType]]  # stage, final, column types
 
 
-@dataclass(frozen=True, eq=False)  # declared once per warehouse: identity is equality
-class Dialect:
-    """What differs between warehouses in SQL text: quoting, name folding, types."""
-
-    name: str
-    types: TypeMap
-    default_native: Mapping[LogicalType, str]  # DDL type when a ColumnType has no native
-    quote_char: str = '"'
-    escape_quote: str = '""'
-    # Snowflake stores unquoted names upper-case: a plain name is folded before quoting,
-    # so ``orders`` and ``ORDERS`` name the same table, as they do in dbt.
-    fold_plain_upper: bool = False
-    max_identifier_length: int | None = None
-    # whether CREATE SCHEMA takes a database-qualified name (Postgres: one database per
-    # connection, the name is the schema alone)
-    schema_in_database: bool = True
-    text_cast: str = "cast({} as varchar)"  # how UNSUPPORTED columns are read as text
-
-    def stored_name(self, identifier: str) -> str:
-        """The name as the catalog stores it."""
-        if self.fold_plain_upper and _is_plain(identifier):
-            return identifier.upper()
-        return identifier
-
-    def quote(self, identifier: str) -> str:
-        name = self.stored_name(identifier).replace(self.quote_char, self.escape_quote)
-        return f"{self.quote_char}{name}{self.quote_char}"
-
-    def normalize(self, identifier: str) -> str:
-        """A key for comparing schema names: after folding, case-insensitive."""
-        return self.stored_name(identifier.strip()).casefold()
-
-    def native(self, ctype: ColumnType) -> str:
-        return ctype.native or self.default_native[ctype.logical]
-
-    def column_ddl(self, name: str, ctype: ColumnType) -> str:
-        null = "" if ctype.nullable else " not null"
-        return f"{self.quote(name)} {self.native(ctype)}{null}"
-
-    def select_expr(self, name: str, ctype: ColumnType) -> str:
-        quoted = self.quote(name)
-        if ctype.logical is LogicalType.UNSUPPORTED:
-            return f"{self.text_cast.format(quoted)} as {quoted}"
-        return quoted
-
-    def logical(self, native: str) -> LogicalType:
-        return self.types.logical(native)
-
-
-def _is_plain(identifier: str) -> bool:
-    head, rest = identifier[:1], identifier[1:]
-    return (head.isalpha() or head == "_") and all(c.isalnum() or c in "_$" for c in rest)
+def import_driver(module: str, what: str, extra: str) -> Any:
+    """The driver module of an optional extra, imported when a backend first needs it;
+    WarehouseError naming the extra to install when it is missing."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise WarehouseError(
+            f"{what} is not installed; pip install 'synthohive-dbt[{extra}]'"
+        ) from exc
 
 
 @dataclass
@@ -196,6 +154,17 @@ class Warehouse(ABC):
         self, relation: Relation, types: Mapping[str, ColumnType], limit: int | None
     ) -> pa.Table:
         """The selected columns through the native bulk path, as Arrow."""
+
+    def _select_sql(
+        self, relation: Relation, types: Mapping[str, ColumnType], limit: int | None
+    ) -> str:
+        """The query ``_read_arrow`` runs: each column as ``_select_expr`` reads it."""
+        exprs = ", ".join(self._select_expr(n, t) for n, t in types.items())
+        sql = f"select {exprs} from {relation.render(self.dialect)}"
+        return sql if limit is None else f"{sql} limit {int(limit)}"
+
+    def _select_expr(self, name: str, ctype: ColumnType) -> str:
+        return self.dialect.select_expr(name, ctype)
 
     # ---- write -----------------------------------------------------------------------
     def create_schema(self, database: str | None, schema: str) -> None:

@@ -17,7 +17,8 @@ import pyarrow as pa
 
 from synthohive_dbt.errors import WarehouseError
 from synthohive_dbt.schema import ColumnType, LogicalType
-from synthohive_dbt.warehouse.base import Dialect, Relation, Swap, Warehouse
+from synthohive_dbt.warehouse.base import Relation, Swap, Warehouse, import_driver
+from synthohive_dbt.warehouse.dialect import Dialect
 from synthohive_dbt.warehouse.frames import PANDAS_DTYPES
 from synthohive_dbt.warehouse.types import BIGQUERY_TYPES
 
@@ -47,13 +48,7 @@ DIALECT = Dialect(
 
 
 def _driver() -> Any:
-    try:
-        from google.cloud import bigquery
-    except ImportError as exc:
-        raise WarehouseError(
-            "the BigQuery client is not installed; pip install 'synthohive-dbt[bigquery]'"
-        ) from exc
-    return bigquery
+    return import_driver("google.cloud.bigquery", "the BigQuery client", "bigquery")
 
 
 def _client_from(credentials: Any) -> Any:
@@ -136,10 +131,7 @@ class BigQueryWarehouse(Warehouse):
     def _read_arrow(
         self, relation: Relation, types: Mapping[str, ColumnType], limit: int | None
     ) -> pa.Table:
-        exprs = ", ".join(self.dialect.select_expr(n, t) for n, t in types.items())
-        sql = f"select {exprs} from {relation.render(self.dialect)}"
-        if limit is not None:
-            sql += f" limit {int(limit)}"
+        sql = self._select_sql(relation, types, limit)
         return self._conn.query(sql).to_arrow()  # Storage Read API when installed
 
     def _create_stage(self, relation: Relation, types: Mapping[str, ColumnType]) -> None:

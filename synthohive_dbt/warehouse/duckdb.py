@@ -12,7 +12,8 @@ import pyarrow as pa
 
 from synthohive_dbt.errors import WarehouseError
 from synthohive_dbt.schema import ColumnType, LogicalType
-from synthohive_dbt.warehouse.base import Dialect, Relation, Swap, Warehouse
+from synthohive_dbt.warehouse.base import Relation, Swap, Warehouse, import_driver
+from synthohive_dbt.warehouse.dialect import Dialect
 from synthohive_dbt.warehouse.types import DUCKDB_TYPES
 
 DIALECT = Dialect(
@@ -53,13 +54,7 @@ order by table_name
 
 
 def _driver() -> Any:
-    try:
-        import duckdb
-    except ImportError as exc:  # pragma: no cover - the extra is installed in development
-        raise WarehouseError(
-            "the duckdb driver is not installed; pip install 'synthohive-dbt[duckdb]'"
-        ) from exc
-    return duckdb
+    return import_driver("duckdb", "the duckdb driver", "duckdb")
 
 
 class DuckDBWarehouse(Warehouse):
@@ -135,10 +130,7 @@ class DuckDBWarehouse(Warehouse):
     def _read_arrow(
         self, relation: Relation, types: Mapping[str, ColumnType], limit: int | None
     ) -> pa.Table:
-        exprs = ", ".join(self.dialect.select_expr(n, t) for n, t in types.items())
-        sql = f"select {exprs} from {relation.render(self.dialect)}"
-        if limit is not None:
-            sql += f" limit {int(limit)}"
+        sql = self._select_sql(relation, types, limit)
         result = self._conn.sql(sql)
         # duckdb >= 1.4 names it to_arrow_table; older releases return a Table from arrow()
         table = result.to_arrow_table() if hasattr(result, "to_arrow_table") else result.arrow()

@@ -19,7 +19,8 @@ import pyarrow.csv as pa_csv
 
 from synthohive_dbt.errors import WarehouseError
 from synthohive_dbt.schema import ColumnType, LogicalType
-from synthohive_dbt.warehouse.base import Dialect, Relation, Swap, Warehouse
+from synthohive_dbt.warehouse.base import Relation, Swap, Warehouse, import_driver
+from synthohive_dbt.warehouse.dialect import Dialect
 from synthohive_dbt.warehouse.frames import ARROW_TYPES, empty_arrow
 from synthohive_dbt.warehouse.types import POSTGRES_TYPES
 
@@ -78,13 +79,7 @@ _COPY_READ = 1 << 20  # bytes psycopg2 sends per read (its default is 8 KiB)
 
 
 def _driver() -> Any:
-    try:
-        import psycopg2
-    except ImportError as exc:  # pragma: no cover - the extra is installed in development
-        raise WarehouseError(
-            "the psycopg2 driver is not installed; pip install 'synthohive-dbt[postgres]'"
-        ) from exc
-    return psycopg2
+    return import_driver("psycopg2", "the psycopg2 driver", "postgres")
 
 
 def _connect_kwargs(credentials: Any) -> dict[str, Any]:
@@ -183,10 +178,7 @@ class PostgresWarehouse(Warehouse):
         self, relation: Relation, types: Mapping[str, ColumnType], limit: int | None
     ) -> pa.Table:
         self._check_database(relation.database)
-        exprs = ", ".join(self._select_expr(n, t) for n, t in types.items())
-        query = f"select {exprs} from {relation.render(self.dialect)}"
-        if limit is not None:
-            query += f" limit {int(limit)}"
+        query = self._select_sql(relation, types, limit)
         buffer = io.BytesIO()
         with self._cursor() as cur:
             cur.execute(_READ_SETTINGS)

@@ -15,7 +15,8 @@ import pyarrow as pa
 
 from synthohive_dbt.errors import WarehouseError
 from synthohive_dbt.schema import ColumnType, LogicalType
-from synthohive_dbt.warehouse.base import Dialect, Relation, Swap, Warehouse
+from synthohive_dbt.warehouse.base import Relation, Swap, Warehouse, import_driver
+from synthohive_dbt.warehouse.dialect import Dialect
 from synthohive_dbt.warehouse.frames import PANDAS_DTYPES, empty_arrow
 from synthohive_dbt.warehouse.types import SNOWFLAKE_TYPES
 
@@ -40,13 +41,7 @@ DIALECT = Dialect(
 
 
 def _driver() -> Any:
-    try:
-        import snowflake.connector
-    except ImportError as exc:
-        raise WarehouseError(
-            "the Snowflake driver is not installed; pip install 'synthohive-dbt[snowflake]'"
-        ) from exc
-    return snowflake.connector
+    return import_driver("snowflake.connector", "the Snowflake driver", "snowflake")
 
 
 def _info_schema(dialect: Dialect, database: str | None) -> str:
@@ -118,10 +113,7 @@ class SnowflakeWarehouse(Warehouse):
     def _read_arrow(
         self, relation: Relation, types: Mapping[str, ColumnType], limit: int | None
     ) -> pa.Table:
-        exprs = ", ".join(self.dialect.select_expr(n, t) for n, t in types.items())
-        sql = f"select {exprs} from {relation.render(self.dialect)}"
-        if limit is not None:
-            sql += f" limit {int(limit)}"
+        sql = self._select_sql(relation, types, limit)
         with self._conn.cursor() as cur:
             cur.execute(sql)
             table = cur.fetch_arrow_all()  # None when there are no rows

@@ -20,14 +20,14 @@ real sets are alike from the synthetic rows' point of view.
 - Distances: both real sets are sampled to the same size, ``min(training, holdout,
   max_rows)`` (``max_rows`` = 10,000 by default), and the synthetic rows to at most
   ``max_rows``, so a model that did not memorise is closer to the training side for half of
-  the synthetic rows (the ideal DCR share is 0.5). Numeric, date and timestamp columns are
-  quantile-normalised to [0, 1] with the empirical CDF (mid-ranks) of the sampled real
-  rows; a null becomes 0.5 plus a null indicator (1). Discrete columns (text, bool,
-  categorical, or named in ``discrete``) are one-hot encoded over the sampled real rows'
-  ``MAX_CATEGORIES`` most frequent values, the rest share an "other" slot and null has its
-  own; each slot is 1/sqrt(2), so a mismatch costs a squared distance of 1: what a
-  full-range numeric difference costs. Euclidean nearest neighbours (brute force),
-  recomputed exactly for the neighbours found so that ties are ties; distances within
+  the synthetic rows (the ideal DCR share is 0.5). Encoding (``row_encoding``): numeric,
+  date and timestamp columns are quantile-normalised to [0, 1] with the empirical CDF
+  (mid-ranks) of the sampled real rows; a null becomes 0.5 plus a null indicator (1).
+  Discrete columns (text, bool, categorical, or named in ``discrete``) are one-hot encoded
+  over the sampled real rows' ``MAX_CATEGORIES`` most frequent values, the rest share an
+  "other" slot and null has its own; each slot is 1/sqrt(2), so a mismatch costs a squared
+  distance of 1: what a full-range numeric difference costs. Euclidean nearest neighbours
+  (brute force), recomputed exactly for the neighbours found so that ties are ties; distances within
   ``TIE_TOLERANCE`` are equal.
 - DCR share: synthetic rows closer to a training row than to a holdout row, ties count half.
 - NNDR: nearest over second-nearest training distance; 1 when both are 0 (a row copied
@@ -59,17 +59,14 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
+from .row_encoding import canonical_columns, distance_features, row_hashes
+
 FORMAT_VERSION = 1
 MIN_REFERENCE_ROWS = 20
 MIN_UNIQUE_MATCHES = 20
-MAX_CATEGORIES = 256
-NULL_POSITION = 0.5
-ONE_HOT_SCALE = 1.0 / math.sqrt(2.0)
 TIE_TOLERANCE = 1e-9
 Z_95 = 1.96
 _DISTANCE_CHUNK = 1024  # rows per exact-distance block: bounds memory for wide one-hots
-_NUMERIC_OBJECTS = {"integer", "floating", "mixed-integer-float", "decimal"}
-_DATETIME_OBJECTS = {"date", "datetime", "datetime64"}
 
 
 @dataclass(frozen=True)
@@ -159,11 +156,11 @@ def table_privacy(
     stacked = pd.concat(
         [training[cols], holdout[cols], synthetic[cols].iloc[exact_pick]], ignore_index=True
     )
-    canonical = _canonical_columns(stacked, n_real=n_train + n_hold, forced=set(discrete or ()))
-    exact = _exact_matches(_row_hashes(canonical), n_train, n_hold)
+    canonical = canonical_columns(stacked, n_real=n_train + n_hold, forced=set(discrete or ()))
+    exact = _exact_matches(row_hashes(canonical), n_train, n_hold)
 
     sample = np.concatenate([train_pick, n_train + hold_pick, n_train + n_hold + syn_pick])
-    features = _features(canonical, sample, n_real=2 * n_ref)
+    features = distance_features(canonical, sample, n_real=2 * n_ref)
     x_train, x_hold, x_syn = np.split(features, [n_ref, 2 * n_ref])
     to_train = _nearest(x_train, x_syn, k=2)
     to_hold = _nearest(x_hold, x_syn, k=1)[:, 0]
@@ -302,104 +299,3 @@ def _nearest(reference: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
         diff = query[start:stop, None, :] - reference[index[start:stop]]
         dist[start:stop] = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
     return np.sort(dist, axis=1)
-
-
-# -- encoding -------------------------------------------------------------------------------
-def _canonical_columns(
-    stacked: pd.DataFrame, n_real: int, forced: set
-) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """(kind, values, null) per column of ``stacked`` (training, holdout and synthetic rows,
-    in that order; the first ``n_real`` rows are real and decide each column's kind)."""
-    out = []
-    for i, name in enumerate(stacked.columns):
-        series = stacked.iloc[:, i]
-        kind = "discrete" if name in forced else _kind(series.iloc[:n_real])
-        out.append((kind, *_canonical(series, kind)))
-    return out
-
-
-def _row_hashes(canonical: list[tuple[str, np.ndarray, np.ndarray]]) -> np.ndarray:
-    raw: dict[str, np.ndarray] = {}
-    for i, (_, values, null) in enumerate(canonical):
-        raw[f"v{i}"], raw[f"n{i}"] = values, null
-    return pd.util.hash_pandas_object(pd.DataFrame(raw), index=False).to_numpy()
-
-
-def _features(
-    canonical: list[tuple[str, np.ndarray, np.ndarray]], sample: np.ndarray, n_real: int
-) -> np.ndarray:
-    """Distance features of the ``sample`` rows (the first ``n_real`` of them real)."""
-    blocks = []
-    for kind, values, null in canonical:
-        encode = _one_hot if kind == "discrete" else _quantiles
-        blocks.append(encode(values[sample], null[sample], n_real))
-    return np.hstack(blocks)
-
-
-def _kind(real: pd.Series) -> str:
-    """'numeric', 'datetime' or 'discrete', from the real rows' dtype (or, for object
-    columns, the values they hold: dates and Decimals arrive as Python objects)."""
-    dtype = real.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return "discrete"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return "datetime"
-    if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
-        return "numeric"
-    if pd.api.types.is_object_dtype(dtype):
-        inferred = pd.api.types.infer_dtype(real, skipna=True)
-        if inferred in _DATETIME_OBJECTS:
-            return "datetime"
-        if inferred in _NUMERIC_OBJECTS:
-            return "numeric"
-    return "discrete"
-
-
-def _canonical(series: pd.Series, kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """(values, null): one representation per kind, so that equal values are equal across
-    frames whatever their dtype (1 and 1.0, naive and UTC timestamps); nulls hold a fixed
-    value so that two nulls are equal."""
-    if kind == "numeric":
-        if pd.api.types.is_timedelta64_dtype(series.dtype):
-            series = series.dt.total_seconds()
-        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        null = np.isnan(values)
-        return np.where(null, 0.0, values + 0.0), null  # + 0.0 turns -0.0 into 0.0
-    if kind == "datetime":
-        stamps = pd.to_datetime(series, errors="coerce", utc=True)
-        null = stamps.isna().to_numpy()
-        values = stamps.dt.tz_localize(None).dt.as_unit("us").to_numpy().view("int64")
-        return np.where(null, 0, values), null
-    null = series.isna().to_numpy()
-    values = series.astype(object).to_numpy().astype(str)
-    return np.where(null, "", values).astype(object), null
-
-
-def _quantiles(values: np.ndarray, null: np.ndarray, n_real: int) -> np.ndarray:
-    """Mid-rank empirical CDF of the real non-null values, a null position and, when the
-    column has nulls, a null indicator."""
-    real = np.sort(values[:n_real][~null[:n_real]])
-    if len(real):
-        left = np.searchsorted(real, values, side="left")
-        right = np.searchsorted(real, values, side="right")
-        position = (left + right) / (2.0 * len(real))
-    else:
-        position = np.full(len(values), NULL_POSITION)
-    position[null] = NULL_POSITION
-    if null.any():
-        return np.column_stack([position, null.astype(float)])
-    return position[:, None]
-
-
-def _one_hot(values: np.ndarray, null: np.ndarray, n_real: int) -> np.ndarray:
-    """One-hot over the real rows' most frequent values, 'other' and null; unused slots
-    are dropped (they add nothing to any distance)."""
-    real = pd.Series(values[:n_real][~null[:n_real]])
-    top = real.value_counts(sort=True).index[:MAX_CATEGORIES]
-    codes = pd.Index(top).get_indexer(values)
-    codes[codes < 0] = len(top)  # other
-    codes[null] = len(top) + 1
-    used, compact = np.unique(codes, return_inverse=True)
-    out = np.zeros((len(values), len(used)))
-    out[np.arange(len(values)), compact] = ONE_HOT_SCALE
-    return out

@@ -18,7 +18,8 @@ them here. Each fact moves to the source column its model column traces to (``li
 - ``not_null``, ``accepted_values``, ``accepted_range`` and ``synthohive_*`` column meta
   move to the traced column.
 - Expression tests (``expression_is_true`` and look-alikes) move when every column they
-  name traces to one table; the condition is rewritten on that table's columns.
+  name traces to one table; the condition is rewritten on that table's columns
+  (``traced_conditions``).
 
 Facts declared on the table itself win; a traced fact that repeats one is dropped. Traced
 origins keep the declaring test or constraint and name the declaring model in ``via``.
@@ -37,6 +38,11 @@ from synthohive_dbt.project.meta import MARKINGS
 from synthohive_dbt.schema.facts import FkCandidate, TableFacts
 from synthohive_dbt.schema.lineage import Lineage, Traced
 from synthohive_dbt.schema.records import Origin, PrimaryKey
+from synthohive_dbt.schema.traced_conditions import (
+    UncarriedCondition,
+    condition_columns,
+    renamed_condition,
+)
 
 _META_PREFIX = "synthohive_"
 
@@ -278,46 +284,17 @@ class _Carrier:
     def _rewrite(self, model: str, condition: str) -> tuple[str, str]:
         """(table, ``condition`` rewritten on its columns) when every column of
         ``condition`` traces to that one selected table; _NoTrace otherwise."""
-        import sqlglot
-        from sqlglot import exp
-        from sqlglot.errors import SqlglotError
-
-        dialect = self.lineage.dialect
         try:
-            parsed = sqlglot.parse_one(condition, read=dialect)
-        except SqlglotError as exc:
-            raise _NoTrace(f"sqlglot cannot parse it: {str(exc).splitlines()[0]}") from exc
-        names = sorted(
-            {c.name for c in parsed.find_all(exp.Column) if not isinstance(c.this, exp.Star)}
-        )
-        if any(c.table for c in parsed.find_all(exp.Column)):
-            raise _NoTrace("it names qualified columns")
-        if not names:
-            raise _NoTrace("it names no column")
+            parsed, names = condition_columns(condition, self.lineage.dialect)
+        except UncarriedCondition as exc:
+            raise _NoTrace(str(exc)) from exc
         try:
             key, traced, _ = self.trace(model, names)
             factors = [1.0] * len(names)
         except _NoTrace:
             key, traced, factors = self._scaled(model, names)
-        renames = {
-            n.lower(): (column, factor)
-            for n, column, factor in zip(names, traced, factors, strict=True)
-        }
-        # one common factor cancels out of a comparison without other numbers
-        common = len(set(factors)) == 1 and not any(
-            isinstance(lit, exp.Literal) and not lit.is_string and float(lit.this) != 0
-            for lit in parsed.find_all(exp.Literal)
-        )
-
-        def rename(node: Any) -> Any:
-            if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
-                column, factor = renames[node.name.lower()]
-                if common or factor == 1.0:
-                    return exp.column(column)
-                return exp.paren(exp.Mul(this=exp.column(column), expression=_literal(factor)))
-            return node
-
-        return key, parsed.transform(rename).sql(dialect=dialect)
+        renames = list(zip(names, traced, factors, strict=True))
+        return key, renamed_condition(parsed, renames, self.lineage.dialect)
 
     def _scaled(self, model: str, names: Sequence[str]) -> tuple[str, tuple[str, ...], list[float]]:
         """Like ``trace``, for columns that are source columns times a constant factor."""
@@ -364,12 +341,6 @@ def _carry_privacy(col: Any, target: Any) -> None:
             target.meta.setdefault(key, col.meta[key])
     target.tags = list(dict.fromkeys([*target.tags, *col.tags]))
     target.policy_tags = list(dict.fromkeys([*target.policy_tags, *col.policy_tags]))
-
-
-def _literal(value: float) -> Any:
-    from sqlglot import exp
-
-    return exp.Literal.number(repr(value))
 
 
 def _scaled_range(bounds: tuple[Any, Any], factor: float) -> tuple[Any, Any]:

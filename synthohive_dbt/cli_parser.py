@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .options import DEFAULT_MODEL, GenerateOptions
@@ -13,14 +14,7 @@ from .synth.base import available_models
 
 def _project_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("dbt project (same meaning as in dbt)")
-    group.add_argument(
-        "--project",
-        "--project-dir",
-        dest="project",
-        type=Path,
-        default=Path("."),
-        help="dbt project directory (default: current directory)",
-    )
+    _project_dir_arg(group)
     group.add_argument("--profiles-dir", type=Path, default=None, help="where profiles.yml is")
     group.add_argument("--target", "-t", default=None, help="profile target (default: profile's)")
     group.add_argument(
@@ -35,6 +29,18 @@ def _project_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--vars", default=None, help="dbt vars as YAML, like dbt --vars")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     _log_format_arg(parser)
+
+
+def _project_dir_arg(parser: Any) -> None:
+    """``--project``, on a parser or an argument group (``init`` has no other dbt options)."""
+    parser.add_argument(
+        "--project",
+        "--project-dir",
+        dest="project",
+        type=Path,
+        default=Path("."),
+        help="dbt project directory (default: current directory)",
+    )
 
 
 def _log_format_arg(parser: argparse.ArgumentParser) -> None:
@@ -163,14 +169,7 @@ def _init_parser(sub) -> None:
     p = sub.add_parser(
         "init", help="add synthohive's vars, package entry and profile example to a project"
     )
-    p.add_argument(
-        "--project",
-        "--project-dir",
-        dest="project",
-        type=Path,
-        default=Path("."),
-        help="dbt project directory (default: current directory)",
-    )
+    _project_dir_arg(p)
     p.add_argument(
         "--package-source",
         choices=("local", "git"),

@@ -37,6 +37,15 @@ class SelectionError(SynthoHiveError):
 class SchemaValidationError(SynthoHiveError):
     """The relational schema has problems; ``problems`` lists every one of them."""
 
+    @classmethod
+    def collected(cls, what: str, problems: Sequence[str]) -> SchemaValidationError:
+        """The error for every problem found: ``what`` with ``{count}`` replaced by
+        "N problem(s)", then how to go on."""
+        n = len(problems)
+        count = f"{n} problem{'s' * (n != 1)}"
+        fix = f"fix {'them' if n > 1 else 'it'} and run again:"
+        return cls(f"{what.format(count=count)}; {fix}", problems)
+
 
 class WarehouseError(SynthoHiveError):
     """The warehouse is unreachable or a read/write failed."""

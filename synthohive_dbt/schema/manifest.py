@@ -81,11 +81,8 @@ class _GraphBuilder:
         ordering = order_tables(tables, foreign_keys)
         self.problems.extend(ordering.problems)
         if self.problems:
-            count = len(self.problems)
-            raise SchemaValidationError(
-                f"The dbt project's schema has {count} problem{'s' * (count != 1)}; "
-                f"fix {'them' if count > 1 else 'it'} and run again:",
-                self.problems,
+            raise SchemaValidationError.collected(
+                "The dbt project's schema has {count}", self.problems
             )
         deferred = set(ordering.deferred)
         return SchemaGraph(

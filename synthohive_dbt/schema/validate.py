@@ -85,11 +85,8 @@ class _Check:
             if fk is not None:
                 self._fk_data(fk)
         if self.problems:
-            count = len(self.problems)
-            raise SchemaValidationError(
-                f"The real tables do not fit the dbt schema ({count} problem"
-                f"{'s' * (count != 1)}); fix {'them' if count > 1 else 'it'} and run again:",
-                self.problems,
+            raise SchemaValidationError.collected(
+                "The real tables do not fit the dbt schema ({count})", self.problems
             )
         return replace(
             self.graph,

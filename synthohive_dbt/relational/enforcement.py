@@ -25,23 +25,8 @@ import numpy as np
 import pandas as pd
 
 from ..schema import ColumnType, LogicalType
+from . import identities as R  # the row-rule records: R.Col, R.Derive, R.Order, ...
 from .discovery import as_numbers
-from .identities import (
-    COMPUTED,
-    TEMPORAL,
-    Arith,
-    Col,
-    Computed,
-    Derive,
-    Negate,
-    Num,
-    Offset,
-    Order,
-    Ratio,
-    Rule,
-    Term,
-    Text,
-)
 from .plan import TablePlan
 
 _DAY = 86_400e6  # microseconds
@@ -61,7 +46,7 @@ def enforce(plan: TablePlan, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def apply_rules(
-    rules: Sequence[Rule],
+    rules: Sequence[R.Rule],
     frame: pd.DataFrame,
     types: Mapping[str, ColumnType],
     required: Collection[str] = (),
@@ -71,7 +56,7 @@ def apply_rules(
     rules = [
         r
         for r in rules
-        if all(c in frame for c in r.columns) and (not isinstance(r, Offset) or r.gap in frame)
+        if all(c in frame for c in r.columns) and (not isinstance(r, R.Offset) or r.gap in frame)
     ]
     if not rules or len(frame) == 0:
         return frame
@@ -79,11 +64,14 @@ def apply_rules(
     before = {c: as_numbers(frame[c], types[c].logical) for c in names}
     values = {c: v.copy() for c, v in before.items()}
     grids = {c: _Grid(types[c]) for c in names}
-    derives = [r for r in rules if isinstance(r, COMPUTED)]
-    orders = [r for r in rules if isinstance(r, Order)]
+    derives = [r for r in rules if isinstance(r, R.COMPUTED)]
+    orders = [r for r in rules if isinstance(r, R.Order)]
     computed = {d.target for d in derives}
-    ratios = {r.target: values[r.target].copy() for r in derives if isinstance(r, Ratio)}
-    learned = {**ratios, **{r.target: _gap(frame[r.gap]) for r in derives if isinstance(r, Offset)}}
+    ratios = {r.target: values[r.target].copy() for r in derives if isinstance(r, R.Ratio)}
+    learned = {
+        **ratios,
+        **{r.target: _gap(frame[r.gap]) for r in derives if isinstance(r, R.Offset)},
+    }
     _derive(derives, values, grids, required, learned)
     for _ in range(len(orders) + 2):
         for order in orders:
@@ -114,7 +102,7 @@ def learned_ratios(base: np.ndarray, target: np.ndarray, ctype: ColumnType) -> n
     with np.errstate(divide="ignore", invalid="ignore"):
         exact = target / base
     grid = _Grid(ctype)
-    if grid.unit is None or grid.logical in TEMPORAL:
+    if grid.unit is None or grid.logical in R.TEMPORAL:
         return exact
     valid = np.isfinite(exact) & (base > 0)
     shortest = exact.copy()
@@ -182,10 +170,10 @@ class _Grid:
         return self.snap(values, np.ceil) - self.unit
 
 
-def _side(term: Col | Num | Text, values, n: int) -> np.ndarray:
-    if isinstance(term, Col):
+def _side(term: R.Col | R.Num | R.Text, values, n: int) -> np.ndarray:
+    if isinstance(term, R.Col):
         return values[term.name]
-    if isinstance(term, Num):
+    if isinstance(term, R.Num):
         return np.full(n, term.value)
     stamp = pd.Timestamp(term.value)
     if stamp.tzinfo is not None:
@@ -193,18 +181,18 @@ def _side(term: Col | Num | Text, values, n: int) -> np.ndarray:
     return np.full(n, float(np.datetime64(stamp, "us").astype(np.int64)))
 
 
-def _broken(order: Order, values) -> np.ndarray:
+def _broken(order: R.Order, values) -> np.ndarray:
     n = len(next(iter(values.values())))
     lo, hi = _side(order.lo, values, n), _side(order.hi, values, n)
     return lo >= hi if order.strict else lo > hi  # NaN compares False: NULL never fails
 
 
-def _repair(order: Order, values, grids, computed: Collection[str]) -> None:
+def _repair(order: R.Order, values, grids, computed: Collection[str]) -> None:
     """The smallest change: swap two sampled columns, else clamp the sampled side."""
     bad = _broken(order, values)
     if not bad.any():
         return
-    free = [isinstance(t, Col) and t.name not in computed for t in (order.lo, order.hi)]
+    free = [isinstance(t, R.Col) and t.name not in computed for t in (order.lo, order.hi)]
     n = len(bad)
     lo, hi = _side(order.lo, values, n), _side(order.hi, values, n)
     if all(free):
@@ -229,14 +217,16 @@ def _gap(seconds: pd.Series) -> np.ndarray:
     return np.where(np.isnan(micros), np.nan, np.clip(micros, 0.0, None))
 
 
-def _derive(derives: Sequence[Computed], values, grids, required: Collection[str], ratios) -> None:
+def _derive(
+    derives: Sequence[R.Computed], values, grids, required: Collection[str], ratios
+) -> None:
     """Compute each target in order; ``ratios``: the sampled ratio of each ratio target,
     the sampled gap of each offset target."""
     for rule in derives:
         with np.errstate(all="ignore"):
-            if isinstance(rule, Ratio):
+            if isinstance(rule, R.Ratio):
                 result = values[rule.base] * ratios[rule.target]
-            elif isinstance(rule, Offset):
+            elif isinstance(rule, R.Offset):
                 result = values[rule.base] + ratios[rule.target]
             else:
                 result = np.asarray(_evaluate(rule.formula, values), dtype=np.float64)
@@ -245,39 +235,39 @@ def _derive(derives: Sequence[Computed], values, grids, required: Collection[str
         result[~np.isfinite(result)] = np.nan  # x / 0 is NULL (DuckDB)
         if rule.target in required:
             _fill_required(rule, result, values, ratios)
-        how = _half_up if isinstance(rule, Ratio) else np.round
+        how = _half_up if isinstance(rule, R.Ratio) else np.round
         values[rule.target][:] = grids[rule.target].snap(result, how)
 
 
-def _fill_required(rule: Computed, result: np.ndarray, values, ratios) -> None:
+def _fill_required(rule: R.Computed, result: np.ndarray, values, ratios) -> None:
     """Where a not-null target came out NULL: a derived target keeps its sampled value
     (NULL inputs: the rule holds whatever it is), a ratio's target takes the base times
     the median sampled ratio."""
     keep = np.isnan(result)
     if not keep.any():
         return
-    if isinstance(rule, (Derive, Offset)):  # an offset's ordering still repairs it
+    if isinstance(rule, (R.Derive, R.Offset)):  # an offset's ordering still repairs it
         result[keep] = values[rule.target][keep]
     elif not np.isnan(ratios[rule.target]).all():
         result[keep] = values[rule.base][keep] * np.nanmedian(ratios[rule.target])
 
 
-def _evaluate(term: Term, values) -> np.ndarray | float:
-    if isinstance(term, Col):
+def _evaluate(term: R.Term, values) -> np.ndarray | float:
+    if isinstance(term, R.Col):
         return values[term.name]
-    if isinstance(term, Num):
+    if isinstance(term, R.Num):
         return term.value
-    if isinstance(term, Negate):
+    if isinstance(term, R.Negate):
         return -_evaluate(term.term, values)
-    if isinstance(term, Arith):
+    if isinstance(term, R.Arith):
         return _ARITH[term.op](_evaluate(term.left, values), _evaluate(term.right, values))
     raise TypeError(f"no numeric value for {term!r}")  # resolution keeps text out
 
 
-def _give_up(orders: Sequence[Order], values, grids, required: Collection[str]) -> None:
+def _give_up(orders: Sequence[R.Order], values, grids, required: Collection[str]) -> None:
     for order in orders:
         bad = _broken(order, values)
-        nullable = [t.name for t in (order.hi, order.lo) if isinstance(t, Col)]
+        nullable = [t.name for t in (order.hi, order.lo) if isinstance(t, R.Col)]
         nullable = [c for c in nullable if c not in required]
         if bad.any() and nullable:
             values[nullable[0]][bad] = np.nan
@@ -285,7 +275,7 @@ def _give_up(orders: Sequence[Order], values, grids, required: Collection[str]) 
 
 def _restore(values: np.ndarray, like: pd.Series, logical: LogicalType) -> pd.Series:
     null = np.isnan(values)
-    if logical in TEMPORAL:
+    if logical in R.TEMPORAL:
         micros = np.where(null, 0, values).astype(np.int64).astype("datetime64[us]")
         micros[null] = np.datetime64("NaT")
         stamps = pd.Series(micros, index=like.index, name=like.name)

@@ -14,40 +14,25 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from .identities import (
-    DECLARED,
-    DISCOVERED,
-    Arith,
-    Col,
-    Derive,
-    Negate,
-    Num,
-    Offset,
-    Order,
-    Ratio,
-    Rule,
-    Term,
-    Text,
-    columns_of,
-)
+from . import identities as R  # the row-rule records: R.Col, R.Derive, R.Order, ...
 
 
 # -- JSON -------------------------------------------------------------------------------
-def rule_to_json(rule: Rule) -> dict[str, Any]:
-    if isinstance(rule, Ratio):
+def rule_to_json(rule: R.Rule) -> dict[str, Any]:
+    if isinstance(rule, R.Ratio):
         return {"ratio": rule.target, "base": rule.base, "origin": rule.origin}
-    if isinstance(rule, Offset):
+    if isinstance(rule, R.Offset):
         return {"offset": rule.target, "base": rule.base, "gap": rule.gap, "origin": rule.origin}
     return {"rule": rule.sql, "origin": rule.origin}
 
 
-def rule_from_json(data: Mapping[str, Any]) -> Rule:
+def rule_from_json(data: Mapping[str, Any]) -> R.Rule:
     if "offset" in data:
-        origin = data.get("origin", DISCOVERED)
-        return Offset(data["offset"], data["base"], data["gap"], origin)
+        origin = data.get("origin", R.DISCOVERED)
+        return R.Offset(data["offset"], data["base"], data["gap"], origin)
     if "ratio" in data:
-        return Ratio(data["ratio"], data["base"], data.get("origin", DISCOVERED))
-    rules, _ = parse(data["rule"], origin=data.get("origin", DECLARED))
+        return R.Ratio(data["ratio"], data["base"], data.get("origin", R.DISCOVERED))
+    rules, _ = parse(data["rule"], origin=data.get("origin", R.DECLARED))
     return rules[0]
 
 
@@ -66,7 +51,7 @@ _COMPARE = {
 _ARITH = {exp.Add: "+", exp.Sub: "-", exp.Mul: "*", exp.Div: "/"}
 
 
-def parse(expression: str, origin: str = DECLARED) -> tuple[tuple[Rule, ...], tuple[str, ...]]:
+def parse(expression: str, origin: str = R.DECLARED) -> tuple[tuple[R.Rule, ...], tuple[str, ...]]:
     """The rules of a boolean SQL condition and a message per part not enforced.
 
     A conjunction (``and``) gives one rule per part; an unsupported part is reported
@@ -76,7 +61,7 @@ def parse(expression: str, origin: str = DECLARED) -> tuple[tuple[Rule, ...], tu
         tree = sqlglot.parse_one(expression)
     except sqlglot.errors.SqlglotError:
         return (), (f"not enforced: {expression} (cannot be parsed as a SQL condition)",)
-    rules: list[Rule] = []
+    rules: list[R.Rule] = []
     problems: list[str] = []
     for part in _conjuncts(tree):
         try:
@@ -96,7 +81,7 @@ def _conjuncts(node: exp.Expression) -> Iterable[exp.Expression]:
         yield node
 
 
-def _rules(node: exp.Expression) -> list[Rule]:
+def _rules(node: exp.Expression) -> list[R.Rule]:
     if isinstance(node, exp.EQ):
         return [_equality(_term(node.this), _term(node.expression))]
     if isinstance(node, exp.Between):
@@ -113,47 +98,47 @@ def _rules(node: exp.Expression) -> list[Rule]:
     )
 
 
-def _equality(left: Term, right: Term) -> Derive:
+def _equality(left: R.Term, right: R.Term) -> R.Derive:
     for target, formula in ((left, right), (right, left)):
-        if isinstance(target, Col) and target.name not in columns_of(formula):
-            if isinstance(formula, Text):
+        if isinstance(target, R.Col) and target.name not in R.columns_of(formula):
+            if isinstance(formula, R.Text):
                 break
-            return Derive(target.name, formula)
+            return R.Derive(target.name, formula)
     raise _Unsupported("an equality needs a single column on one side")
 
 
-def _order(lo: Term, hi: Term, strict: bool = False) -> Order:
-    if not (isinstance(lo, Col) or isinstance(hi, Col)):
+def _order(lo: R.Term, hi: R.Term, strict: bool = False) -> R.Order:
+    if not (isinstance(lo, R.Col) or isinstance(hi, R.Col)):
         raise _Unsupported("a comparison needs a column")
-    return Order(lo, hi, strict)  # type: ignore[arg-type]
+    return R.Order(lo, hi, strict)  # type: ignore[arg-type]
 
 
-def _operand(node: exp.Expression) -> Col | Num | Text:
+def _operand(node: exp.Expression) -> R.Col | R.Num | R.Text:
     term = _term(node)
-    if isinstance(term, (Col, Num, Text)):
+    if isinstance(term, (R.Col, R.Num, R.Text)):
         return term
     raise _Unsupported("comparisons are enforced between columns and literals only")
 
 
-def _term(node: exp.Expression) -> Term:
+def _term(node: exp.Expression) -> R.Term:
     while isinstance(node, exp.Paren):
         node = node.this
     if isinstance(node, exp.Column):
         if node.table:
             raise _Unsupported("qualified column names are not enforced")
-        return Col(node.name)
+        return R.Col(node.name)
     if isinstance(node, exp.Literal):
-        return Text(node.this) if node.is_string else Num(float(node.this))
+        return R.Text(node.this) if node.is_string else R.Num(float(node.this))
     if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal) and node.this.is_string:
         if node.to.this in (exp.DataType.Type.DATE, exp.DataType.Type.TIMESTAMP):
-            return Text(node.this.this)
+            return R.Text(node.this.this)
     if isinstance(node, exp.Neg):
         inner = _term(node.this)
-        return Num(-inner.value) if isinstance(inner, Num) else Negate(inner)
+        return R.Num(-inner.value) if isinstance(inner, R.Num) else R.Negate(inner)
     op = _ARITH.get(type(node))
     if op is not None:
         left, right = _term(node.this), _term(node.expression)
-        if isinstance(left, Text) or isinstance(right, Text):
+        if isinstance(left, R.Text) or isinstance(right, R.Text):
             raise _Unsupported("arithmetic on text or date literals is not enforced")
-        return Arith(op, left, right)
+        return R.Arith(op, left, right)
     raise _Unsupported(f"{type(node).__name__.lower()} is not enforced")

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ..schema import LogicalType
 
@@ -136,14 +137,13 @@ class Order:
         return f"{term_sql(self.lo)} {'<' if self.strict else '<='} {term_sql(self.hi)}"
 
 
-@dataclass(frozen=True)
-class Ratio:
-    """``target = base x ratio``: the model learns ``target / base`` in the target's
-    place; the target is computed from the sampled base and ratio."""
+class _FromBase:
+    """A rule whose target is computed from its ``base`` column and a quantity the model
+    learns per row in the target's place (no column of the table)."""
 
     target: str
     base: str
-    origin: str = DISCOVERED
+    learned: ClassVar[str]  # how the rule reads after the base
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -151,34 +151,39 @@ class Ratio:
 
     @property
     def sql(self) -> str:
-        """How the rule reads (not SQL: the ratio is no column, it is learned per row)."""
-        return f"{term_sql(Col(self.target))} = {term_sql(Col(self.base))} x ratio"
+        """How the rule reads (not SQL: the learned quantity is no column)."""
+        return f"{term_sql(Col(self.target))} = {term_sql(Col(self.base))} {self.learned}"
+
+
+@dataclass(frozen=True)
+class Ratio(_FromBase):
+    """``target = base x ratio``: the model learns ``target / base`` in the target's
+    place; the target is computed from the sampled base and ratio."""
+
+    learned: ClassVar[str] = "x ratio"
+
+    target: str
+    base: str
+    origin: str = DISCOVERED
 
 
 GAP_PREFIX = "__synthohive_gap_"
 
 
 @dataclass(frozen=True)
-class Offset:
+class Offset(_FromBase):
     """``target = base + gap``, the gap never negative: how an ordering ``base <= target``
     of two dates or timestamps is kept. The model learns the gap (in seconds) as the
     derived column ``gap``; the target is computed from the sampled base and gap, so it
     keeps both its ordering and its distance from the base (an order created seconds
     after it was placed, a flight that lands hours after it took off)."""
 
+    learned: ClassVar[str] = "+ gap (gap >= 0)"
+
     target: str
     base: str
     gap: str
     origin: str = DISCOVERED
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (self.target, self.base)
-
-    @property
-    def sql(self) -> str:
-        """How the rule reads (the gap is learned per row)."""
-        return f"{term_sql(Col(self.target))} = {term_sql(Col(self.base))} + gap (gap >= 0)"
 
 
 Rule = Derive | Ratio | Offset | Order

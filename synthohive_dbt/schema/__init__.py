@@ -5,30 +5,7 @@
 
 ``from synthohive_dbt.schema import Table`` and the other records keep working."""
 
-from .records import (
-    INFERRED,
-    Column,
-    ColumnType,
-    ForeignKey,
-    LogicalType,
-    Origin,
-    PrimaryKey,
-    ProbableForeignKey,
-    Relation,
-    SchemaGraph,
-    Table,
-)
+from . import records
+from .records import *  # noqa: F403 (the names in records.__all__)
 
-__all__ = [
-    "INFERRED",
-    "Column",
-    "ColumnType",
-    "ForeignKey",
-    "LogicalType",
-    "Origin",
-    "PrimaryKey",
-    "ProbableForeignKey",
-    "Relation",
-    "SchemaGraph",
-    "Table",
-]
+__all__ = records.__all__

@@ -13,6 +13,21 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+# the package's public face: ``from synthohive_dbt.schema import Table``
+__all__ = [
+    "INFERRED",
+    "Column",
+    "ColumnType",
+    "ForeignKey",
+    "LogicalType",
+    "Origin",
+    "PrimaryKey",
+    "ProbableForeignKey",
+    "Relation",
+    "SchemaGraph",
+    "Table",
+]
+
 
 class LogicalType(str, enum.Enum):
     """Warehouse-independent column type, read from the warehouse (not the YAML)."""

@@ -92,9 +92,9 @@ def worker_ours(args) -> dict:
     from synthohive_dbt.synth.base import ModelOptions
     from synthohive_dbt.synth.codec_fit import fit_codecs
     from synthohive_dbt.synth.ctgan import CTGANModel
-    from synthohive_dbt.synth.ctgan.precision import compute_dtype
     from synthohive_dbt.synth.ctgan.sampler import ConditionSampler
     from synthohive_dbt.synth.ctgan.transformer import DataTransformer
+    from synthohive_dbt.synth.precision import compute_dtype
 
     torch.set_num_threads(args.threads)
     frame = pd.read_parquet(args.data)

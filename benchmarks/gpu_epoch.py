@@ -54,7 +54,7 @@ def time_ours(frame: pd.DataFrame, args) -> dict:
     from synthohive_dbt.schema import Column
     from synthohive_dbt.synth.base import ModelOptions
     from synthohive_dbt.synth.ctgan import CTGANModel
-    from synthohive_dbt.synth.ctgan.precision import compute_dtype
+    from synthohive_dbt.synth.precision import compute_dtype
 
     log = EventLog()
     extra = {"precision": args.precision}

@@ -113,6 +113,23 @@ class EpochEnded(Event):
 
 
 @dataclass(frozen=True)
+class EpochTrained(Event):
+    """An epoch of a likelihood model: mean training loss and the validation rows'
+    loss (negative log-likelihood per row, in nats)."""
+
+    level: ClassVar[str] = "debug"
+
+    table: str
+    epoch: int
+    epochs: int
+    loss: float
+    validation_loss: float
+    rows_per_s: float
+    seconds: float
+    steps: int
+
+
+@dataclass(frozen=True)
 class Validated(Event):
     """A validation score; ``improved``: it is the best so far (``best_score`` at
     ``best_epoch``, whose weights are kept)."""
@@ -166,6 +183,11 @@ def format_event(event: Event) -> str | None:
             return f"  reuse {table}: fingerprint unchanged"
         case FitStarted(table=table, rows=rows, model=model):
             return f"  fit {table} ({rows} rows, {model})"
+        case EpochTrained() as e:
+            return (
+                f"    {e.table} epoch {e.epoch}/{e.epochs} loss={e.loss:.3f}"
+                f" validation={e.validation_loss:.3f} {e.rows_per_s:.0f} rows/s"
+            )
         case EpochEnded() as e:
             return (
                 f"    {e.table} epoch {e.epoch}/{e.epochs} loss_g={e.loss_g:.3f}"

@@ -12,8 +12,8 @@ from synthohive_dbt.errors import ModelError
 from synthohive_dbt.synth.base import ModelOptions
 from synthohive_dbt.synth.ctgan import networks
 from synthohive_dbt.synth.ctgan.options import CTGANConfig
-from synthohive_dbt.synth.ctgan.precision import compute_dtype, native_bfloat16
 from synthohive_dbt.synth.ctgan.train import generation_mask
+from synthohive_dbt.synth.precision import compute_dtype, native_bfloat16
 
 CPU = torch.device("cpu")
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -100,6 +100,7 @@ class TableModel(abc.ABC):
 _REGISTRY: dict[str, str] = {
     "copula": "synthohive_dbt.synth.copula:GaussianCopulaModel",
     "ctgan": "synthohive_dbt.synth.ctgan:CTGANModel",
+    "autoregressive": "synthohive_dbt.synth.autoregressive:AutoregressiveModel",
 }
 
 

@@ -4,7 +4,8 @@
 ``CTGANConfig`` for the model-specific ``extra`` keys and their defaults).
 """
 
-from .model import STATE_VERSION, CTGANModel, resolve_device
+from ..device import resolve_device
+from .model import STATE_VERSION, CTGANModel
 from .options import CTGANConfig
 
 __all__ = ["CTGANConfig", "CTGANModel", "STATE_VERSION", "resolve_device"]

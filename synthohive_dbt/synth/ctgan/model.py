@@ -29,12 +29,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ...errors import ArtifactError, DataError, ModelError
+from ...errors import ArtifactError, ModelError
 from ...progress import SILENT, Reporter, TrainingDone, TrainingStarted
 from ...schema.records import Column
 from ..base import ModelOptions, TableModel
 from ..codec_fit import fit_codecs
 from ..columns import ColumnCodec
+from ..device import resolve_device, torch_generator
+from ..inputs import check_context, check_frame
 from .networks import materialise
 from .options import CTGANConfig, auto_batch_size
 from .sampler import ConditionSampler
@@ -79,8 +81,8 @@ class CTGANModel(TableModel):
         (without it, a seeded share of the rows is held out here)."""
         device = resolve_device(self.config.device)
         columns = list(columns)
-        _check_frame(frame, columns, table)
-        ctx = _check_context(context, len(frame), None, table)
+        check_frame(frame, columns, table)
+        ctx = check_context(context, len(frame), None, table)
         if ctx is not None and ctx.shape[1] == 0:
             ctx = None  # a zero-width context carries nothing
         values = self._fit_transformer(frame, columns, rng)
@@ -110,7 +112,7 @@ class CTGANModel(TableModel):
         else:
             train_idx, hold_idx = _split(len(frame), c.validation_rows, rng)
         rows = transformer.transform([v[train_idx] for v in values], rng)
-        g = _torch_generator(rng, device)
+        g = torch_generator(rng, device)
         trainer = Trainer(c, transformer, rows, None if ctx is None else ctx[train_idx], device, g)
         holdout = Holdout([v[hold_idx] for v in values], None if ctx is None else ctx[hold_idx])
         result = train(trainer, holdout, reporter, table)
@@ -150,10 +152,10 @@ class CTGANModel(TableModel):
         if not isinstance(n, (int, np.integer)) or n < 0:
             raise ModelError(f"cannot sample {n!r} rows; n must be a non-negative integer")
         n = int(n)
-        ctx = _check_context(context, n, self._context_dim, "")
+        ctx = check_context(context, n, self._context_dim, "")
         transformer = self._transformer
         if self._generator is not None and n:
-            g = _torch_generator(rng, self.device)
+            g = torch_generator(rng, self.device)
             ctx_t = None if ctx is None else torch.as_tensor(ctx, device=self.device)
             alpha, slots = generate(
                 self._generator,
@@ -229,22 +231,6 @@ class CTGANModel(TableModel):
         return model
 
 
-def resolve_device(name: str) -> torch.device:
-    """'cpu', 'cuda', 'cuda:N' or 'auto' (CUDA when available); CUDA must be available."""
-    name = (name or "cpu").strip().lower()
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ModelError(
-            f"device {name!r} requested but CUDA is not available to torch "
-            f"{torch.__version__}; use --device cpu or install a CUDA build of torch"
-        )
-    try:
-        return torch.device(name)
-    except RuntimeError as exc:
-        raise ModelError(f"unknown device {name!r}; use cpu, cuda, cuda:N or auto") from exc
-
-
 def _load_generator(config, transformer, context_dim, tensors, device) -> torch.nn.Module:
     generator = materialise(build_generator(config, transformer, context_dim), device, None)
     prefix = "generator."
@@ -260,12 +246,6 @@ def _load_generator(config, transformer, context_dim, tensors, device) -> torch.
     return generator.eval()
 
 
-def _torch_generator(rng: np.random.Generator, device: torch.device) -> torch.Generator:
-    g = torch.Generator(device=device)
-    g.manual_seed(int(rng.integers(0, 2**62)))
-    return g
-
-
 def _split(n: int, cap: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """(training rows, validation rows); small tables validate on their training rows."""
     order = rng.permutation(n)
@@ -273,34 +253,3 @@ def _split(n: int, cap: int, rng: np.random.Generator) -> tuple[np.ndarray, np.n
     if k == 0:
         return np.arange(n), np.sort(order[: min(n, cap)])
     return np.sort(order[k:]), np.sort(order[:k])
-
-
-def _check_frame(frame: pd.DataFrame, columns: Sequence[Column], table: str) -> None:
-    where = f"table {table!r}" if table else "the table"
-    missing = [c.name for c in columns if c.name not in frame.columns]
-    if missing:
-        raise DataError(f"{where} lacks column(s) {', '.join(map(repr, missing))} to model")
-    if len(frame) == 0:
-        raise DataError(f"{where} has no rows; there is nothing to learn from")
-
-
-def _check_context(
-    context: np.ndarray | None, n: int, width: int | None, table: str
-) -> np.ndarray | None:
-    """Validate a context matrix; ``width`` None means fit (any width, or none)."""
-    if context is None:
-        if width:
-            raise ModelError(f"this model was fitted with a {width}-wide context; pass one")
-        return None
-    try:
-        ctx = np.asarray(context, dtype=np.float32)
-    except (TypeError, ValueError) as exc:
-        raise ModelError(f"context must be a numeric matrix: {exc}") from exc
-    if ctx.ndim != 2 or len(ctx) != n:
-        raise ModelError(f"context must have shape ({n}, k); got {ctx.shape}")
-    if width is not None and ctx.shape[1] != width:
-        raise ModelError(f"context has {ctx.shape[1]} columns; the model was fitted with {width}")
-    if not np.isfinite(ctx).all():
-        where = f" for table {table!r}" if table else ""
-        raise ModelError(f"context{where} holds NaN or infinite values; encode nulls first")
-    return ctx

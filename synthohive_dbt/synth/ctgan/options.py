@@ -13,7 +13,7 @@ from typing import Any
 
 from ...errors import ModelError
 from ..base import ModelOptions
-from .precision import PRECISIONS
+from ..precision import PRECISIONS
 
 
 @dataclass(frozen=True)

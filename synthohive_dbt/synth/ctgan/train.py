@@ -20,10 +20,10 @@ import numpy as np
 import torch
 
 from ...progress import EpochEnded, Reporter, TrainingDone, Validated
+from ..precision import autocast, compute_dtype
 from .networks import Critic, Generator, activate, condition_loss, draw_slots, materialise
 from .optim import Adam
 from .options import CTGANConfig
-from .precision import autocast, compute_dtype
 from .sampler import ConditionSampler
 from .transformer import DataTransformer, EncodedRows
 from .validation import conditional_similarity, context_groups, similarity

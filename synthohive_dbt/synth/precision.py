@@ -18,7 +18,7 @@ import contextlib
 
 import torch
 
-from ..base import PRECISIONS
+from .base import PRECISIONS
 
 __all__ = ["PRECISIONS", "autocast", "compute_dtype", "native_bfloat16"]
 

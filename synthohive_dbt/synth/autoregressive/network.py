@@ -1,0 +1,192 @@
+"""The network: each column's token distribution given the columns before it.
+
+Every column's token has an embedding. One masked linear layer (MADE, Germain et al.
+2015) maps the concatenated embeddings to a hidden block per column that sees only the
+columns before it; the parent context, when there is one, enters every block through a
+small MLP. Each block then passes one residual layer of its own and its column's output
+head. Training is one pass for all columns (teacher forcing: the real tokens are the
+inputs); sampling runs column by column and adds each sampled column's contribution to
+the later blocks only (``Sampler``), so a column costs one product with its slice of
+the masked weight.
+
+Parameters are created on the device with a ``torch.Generator`` (no global RNG).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .tokens import TokenSpec
+
+
+def embedding_dim(vocab: int, cap: int) -> int:
+    """Wider embeddings for columns with more tokens (about 2 * vocab^0.5, 4..cap)."""
+    return int(min(cap, max(4, round(2.0 * math.sqrt(vocab)))))
+
+
+class Network(nn.Module):
+    """Autoregressive network over the token columns, in their given order."""
+
+    def __init__(
+        self,
+        vocabs: Sequence[int],
+        context_dim: int,
+        *,
+        hidden: int,
+        embedding_cap: int,
+        context_hidden: int,
+        generator: torch.Generator,
+        device: torch.device,
+    ):
+        super().__init__()
+        self.vocabs = [int(v) for v in vocabs]
+        self.dims = [embedding_dim(v, embedding_cap) for v in self.vocabs]
+        self.hidden = int(hidden)
+        self.context_dim = int(context_dim)
+        cols, h = len(self.vocabs), self.hidden
+        self.starts = list(itertools.accumulate(self.dims, initial=0))
+        width = self.starts[-1]
+
+        def param(*shape: int, fan_in: int) -> nn.Parameter:
+            bound = 1.0 / math.sqrt(max(fan_in, 1))
+            t = torch.empty(*shape, device=device)
+            return nn.Parameter(t.uniform_(-bound, bound, generator=generator))
+
+        self.embeddings = nn.ParameterList(
+            [nn.Parameter(torch.randn(v, d, generator=generator, device=device) * 0.5)
+             for v, d in zip(self.vocabs, self.dims, strict=True)]
+        )  # fmt: skip
+        self.w_in = param(width, cols * h, fan_in=max(width, 1))
+        self.b_in = nn.Parameter(torch.zeros(cols * h, device=device))
+        self.register_buffer("mask", _prefix_mask(self.dims, h, device))
+        if self.context_dim:
+            ch = int(context_hidden)
+            self.w_ctx1 = param(self.context_dim, ch, fan_in=self.context_dim)
+            self.b_ctx1 = nn.Parameter(torch.zeros(ch, device=device))
+            self.w_ctx2 = param(ch, cols * h, fan_in=ch)
+        self.w_mid = param(cols, h, h, fan_in=h)
+        self.b_mid = nn.Parameter(torch.zeros(cols, 1, h, device=device))
+        self.heads = nn.ParameterList([param(h, v, fan_in=h) for v in self.vocabs])
+        self.head_bias = nn.ParameterList(
+            [nn.Parameter(torch.zeros(v, device=device)) for v in self.vocabs]
+        )
+
+    # -- shared pieces ------------------------------------------------------------------
+    def context_part(self, context: torch.Tensor | None, n: int) -> torch.Tensor:
+        """What the context (or nothing) adds to every block's pre-activation: (n, cols*h)."""
+        base = self.b_in.expand(n, -1)
+        if not self.context_dim or context is None:
+            return base
+        ctx = F.relu(context @ self.w_ctx1 + self.b_ctx1)
+        return base + ctx @ self.w_ctx2
+
+    def block_logits(self, j: int, pre: torch.Tensor) -> torch.Tensor:
+        """Column ``j``'s logits from its block's pre-activation (rows, h)."""
+        a = F.relu(pre)
+        a = a + F.relu(a @ self.w_mid[j] + self.b_mid[j, 0])
+        return a @ self.heads[j] + self.head_bias[j]
+
+    # -- training -----------------------------------------------------------------------
+    def loss(self, tokens: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
+        """Mean over rows of the summed cross-entropy of every column (teacher forcing)."""
+        n, h = tokens.shape[0], self.hidden
+        x = torch.cat([e[tokens[:, j]] for j, e in enumerate(self.embeddings)], dim=1)
+        pre = self.context_part(context, n) + x @ (self.w_in * self.mask)
+        a = F.relu(pre.view(n, -1, h)).transpose(0, 1)  # (cols, n, h)
+        a = a + F.relu(torch.bmm(a, self.w_mid) + self.b_mid)
+        total = tokens.new_zeros((), dtype=torch.float32)
+        for j, head in enumerate(self.heads):
+            logits = (a[j] @ head + self.head_bias[j]).float()
+            total = total + F.cross_entropy(logits, tokens[:, j], reduction="sum")
+        return total / n
+
+
+class Sampler:
+    """Column-by-column sampling. The sampled columns' embeddings fill one buffer; a
+    column's block reads the filled prefix with one product against its slice of the
+    masked weight (contiguous output, no updates of later blocks). The weights are cast
+    once to ``dtype``, the products' type; softmaxes run in float32."""
+
+    def __init__(
+        self,
+        net: Network,
+        null_masks: Sequence[torch.Tensor | None],
+        dtype: torch.dtype = torch.float32,
+    ):
+        self.net, self.dtype = net, dtype
+        self.null_masks = list(null_masks)  # per column: additive logit mask, or None
+        h, cols = net.hidden, len(net.vocabs)
+
+        def cast(t: torch.Tensor) -> torch.Tensor:
+            return t.detach().to(dtype).contiguous()
+
+        weight = (net.w_in * net.mask).detach()
+        # column j's block: the embedding rows of the columns before it
+        self.slices = [cast(weight[: net.starts[j], j * h : (j + 1) * h]) for j in range(cols)]
+        self.biases = [cast(net.b_in[j * h : (j + 1) * h]) for j in range(cols)]
+        self.embeddings = [cast(e) for e in net.embeddings]
+        self.mid = [(cast(net.w_mid[j]), cast(net.b_mid[j, 0])) for j in range(cols)]
+        self.heads = [(cast(w), cast(b)) for w, b in zip(net.heads, net.head_bias, strict=True)]
+        if net.context_dim:
+            self.ctx1 = (cast(net.w_ctx1), cast(net.b_ctx1))
+            self.ctx2 = [cast(net.w_ctx2[:, j * h : (j + 1) * h]) for j in range(cols)]
+
+    def sample(
+        self, n: int, context: torch.Tensor | None, generator: torch.Generator
+    ) -> torch.Tensor:
+        net = self.net
+        device = net.b_in.device
+        ctx = None
+        if net.context_dim and context is not None:
+            ctx = F.relu(torch.addmm(self.ctx1[1], context.to(self.dtype), self.ctx1[0]))
+        x = torch.empty((n, net.starts[-1]), device=device, dtype=self.dtype)
+        out = torch.empty((n, len(net.vocabs)), dtype=torch.long, device=device)
+        for j, emb in enumerate(self.embeddings):
+            start = net.starts[j]
+            if start:
+                pre = torch.addmm(self.biases[j], x[:, :start], self.slices[j])
+            else:
+                pre = self.biases[j].expand(n, -1)
+            if ctx is not None:
+                pre = pre + ctx @ self.ctx2[j]
+            a = F.relu(pre)
+            w, b = self.mid[j]
+            a = a + F.relu(torch.addmm(b, a, w))
+            w, b = self.heads[j]
+            logits = torch.addmm(b, a, w).float()
+            if self.null_masks[j] is not None:
+                logits = logits + self.null_masks[j]
+            # unnormalised: the uniform draw is scaled by the total instead
+            cdf = (logits - logits.amax(dim=1, keepdim=True)).exp_().cumsum_(dim=1)
+            u = torch.rand((n, 1), generator=generator, device=device) * cdf[:, -1:]
+            token = torch.searchsorted(cdf, u).squeeze(1).clamp_(max=net.vocabs[j] - 1)
+            out[:, j] = token
+            x[:, start : net.starts[j + 1]] = emb[token]
+        return out
+
+
+def null_logit_masks(specs: Sequence[TokenSpec], device: torch.device) -> list:
+    """-inf on the null token of not_null columns, so that they never sample null."""
+    masks: list[torch.Tensor | None] = []
+    for spec in specs:
+        if spec.has_null and not spec.allow_null and spec.values > 0:
+            m = torch.zeros(spec.vocab, device=device)
+            m[spec.null_token] = float("-inf")
+            masks.append(m)
+        else:
+            masks.append(None)
+    return masks
+
+
+def _prefix_mask(dims: Sequence[int], hidden: int, device: torch.device) -> torch.Tensor:
+    """(sum dims, cols*hidden): embedding rows of column i feed the blocks of columns > i."""
+    cols = len(dims)
+    owner = torch.repeat_interleave(torch.arange(cols), torch.tensor(list(dims), dtype=torch.long))
+    block = torch.arange(cols).repeat_interleave(hidden)
+    return (owner[:, None] < block[None, :]).to(torch.float32).to(device)

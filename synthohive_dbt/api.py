@@ -15,7 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 from .emit import check_package, check_writable, write_sources_yaml, yaml_target
-from .emit.exports import export_python_models, export_seeds, fidelity_config
+from .emit.exports import fidelity_config
+from .emit.python_models import PYTHON_MODELS
+from .emit.seeds import SEEDS
 from .emit.thresholds import synthohive_vars
 from .errors import EmitError, SelectionError
 from .generation import measure_privacy, schema_destinations, write_tables
@@ -87,7 +89,8 @@ class GenerateResult:
         return tuple(p for p in self.privacy if not p.passed)
 
 
-EXPORTS = ("seeds", "python_models")
+_EXPORTERS = {"seeds": SEEDS, "python_models": PYTHON_MODELS}
+EXPORTS = tuple(_EXPORTERS)
 
 
 def open_project(opts: ProjectOptions) -> Project:
@@ -322,8 +325,7 @@ def generate_files(
         raise EmitError(f"export must be one of {', '.join(EXPORTS)}, got {export!r}")
     start = time.perf_counter()
     project, artifacts, relational = _generation(opts, options)
-    exporter = export_seeds if export == "seeds" else export_python_models
-    files, rows, warnings = exporter(
+    files, rows, warnings = _EXPORTERS[export].export(
         project,
         relational,
         artifacts=artifacts,

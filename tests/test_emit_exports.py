@@ -11,11 +11,10 @@ import pytest
 from helpers import ORIGIN, SHOP, graph_from, shop_plans, shop_profiles, table
 
 from synthohive_dbt.emit import render
-from synthohive_dbt.emit.exports import export_python_models
 from synthohive_dbt.emit.naming import name_clashes
-from synthohive_dbt.emit.python_models import model_parents, model_source, models_document
+from synthohive_dbt.emit.python_models import PYTHON_MODELS, model_parents, model_source
 from synthohive_dbt.emit.python_runtime import check_parents, generate_one, sample_table
-from synthohive_dbt.emit.seeds import csv_text, seeds_document, slow_seed_warning
+from synthohive_dbt.emit.seeds import SEEDS, csv_text, slow_seed_warning
 from synthohive_dbt.emit.thresholds import resolve
 from synthohive_dbt.errors import EmitError, ModelError
 from synthohive_dbt.relational import fit_relational
@@ -42,7 +41,7 @@ def fidelity():
 
 def test_seeds_yaml_golden(golden):
     plans, order = shop_plans()
-    doc = seeds_document(plans, order, fidelity=fidelity(), profiles=shop_profiles())
+    doc = SEEDS.document(plans, order, fidelity=fidelity(), profiles=shop_profiles())
     text = render(doc)
     golden("seeds_shop.yml", text)
     assert 'amount: "numeric(10,2)"' in text  # parenthesised types are quoted
@@ -125,14 +124,14 @@ def test_python_models_ref_parents_but_not_themselves():
 
 def test_models_yaml_golden(golden):
     plans, order = shop_plans()
-    doc = models_document(plans, order, fidelity=fidelity(), profiles=shop_profiles())
+    doc = PYTHON_MODELS.document(plans, order, fidelity=fidelity(), profiles=shop_profiles())
     golden("models_shop.yml", render(doc))
 
 
 def test_python_models_need_duckdb(tmp_path):
     project = SimpleNamespace(adapter_type="postgres", target_name="pg")
     with pytest.raises(EmitError, match="DuckDB"):
-        export_python_models(project, SimpleNamespace(), artifacts=tmp_path)
+        PYTHON_MODELS.export(project, SimpleNamespace(), artifacts=tmp_path)
 
 
 # -- the runtime the Python models call --------------------------------------------------------

@@ -4,8 +4,8 @@ Structure: unique/not_null on primary keys (``synthohive.unique_combination_of_c
 for composite ones), relationships between synthetic tables
 (``synthohive.relationships_composite`` for composite FKs), and the real tables'
 ``not_null``/``accepted_values``. Privacy: ``no_real_value_copied`` on faked, masked and
-hashed columns. Fidelity: the tests of ``fidelity_tests``. Also the YAML entries of
-exported nodes (seeds, Python models) with their tests.
+hashed columns. Fidelity: the tests of ``fidelity_tests``. Also the YAML entries of the
+synthetic tables with their tests, for every generated YAML (sources, seeds, models).
 """
 
 from __future__ import annotations
@@ -16,16 +16,15 @@ from typing import Any
 from ..relational.plan import TablePlan
 from .fidelity_tests import column_fidelity, table_fidelity
 from .files import Quoted
-from .naming import NAMESPACE, Naming, node_name, ref_naming
+from .naming import NAMESPACE, Naming
 from .profiles import ColumnProfile, column_profiles, model_profiles
 from .thresholds import Fidelity, FidelityConfig
 
 __all__ = [  # the profiles too: callers read them here
     "ColumnProfile",
-    "column_entries",
     "column_profiles",
     "model_profiles",
-    "node_entries",
+    "table_entries",
     "table_tests",
 ]
 
@@ -125,43 +124,40 @@ def _test(name: str, **arguments: Any) -> dict[str, Any]:
     return {f"{NAMESPACE}.{name}": {"arguments": arguments}}
 
 
-def column_entries(columns: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
-    """``columns:`` list of a YAML entry, tests under ``data_tests`` where there are any."""
-    return [
-        {"name": name, **({"data_tests": list(tests)} if tests else {})}
-        for name, tests in columns.items()
-    ]
-
-
-def node_entries(
+def table_entries(
     plans: Mapping[str, TablePlan],
     order: Sequence[str],
+    naming: Naming,
+    head: Callable[[TablePlan], dict[str, Any]],
     *,
     fidelity: FidelityConfig | None,
     profiles: Mapping[str, Mapping[str, ColumnProfile]],
     scale: float,
-    config: Callable[[TablePlan], dict[str, Any]],
 ) -> list[dict[str, Any]]:
-    """YAML entries for exported nodes (seeds, Python models) named ``synth_<table>``,
-    tested against each other with ``ref()``; ``config`` gives each node's config block."""
+    """One YAML entry per table of ``order``: ``head(plan)`` (name, description, config),
+    then its columns with their tests and its table-level tests, which name the synthetic
+    tables with ``naming``."""
     entries = []
     for key in order:
         plan = plans[key]
         columns, table_level = table_tests(
             plan,
             plans,
-            ref_naming,
+            naming,
             fidelity=fidelity.for_table(plan.name) if fidelity else None,
             profiles=profiles.get(key, {}),
             scale=scale,
         )
-        entry: dict[str, Any] = {
-            "name": node_name(plan),
-            "description": f"Synthetic copy of {plan.real_ref or plan.name}.",
-            "config": config(plan),
-            "columns": column_entries(columns),
-        }
+        entry = {**head(plan), "columns": _column_entries(columns)}
         if table_level:
             entry["data_tests"] = table_level
         entries.append(entry)
     return entries
+
+
+def _column_entries(columns: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """``columns:`` list of a YAML entry, tests under ``data_tests`` where there are any."""
+    return [
+        {"name": name, **({"data_tests": list(tests)} if tests else {})}
+        for name, tests in columns.items()
+    ]

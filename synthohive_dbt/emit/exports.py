@@ -1,23 +1,27 @@
-"""The file-writing forms of ``synthohive generate``: seeds and Python models.
+"""The file-writing forms of ``synthohive generate`` (``FileExport``): seeds (``seeds``)
+and Python models (``python_models``).
 
-Both check every setting and every target file before the first file is written, so a
+Each checks every setting and every target file before the first file is written, so a
 clash or a bad threshold leaves the project untouched.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import EmitError
 from ..options import GENERATE_DEFAULTS, GenerateOptions
 from ..progress import SILENT, Reporter
 from ..project.meta import node_meta
 from ..relational import RelationalModel
-from . import python_models, seeds
-from .data_tests import model_profiles
-from .files import GeneratedFile, check_files, is_generated, write_files
-from .naming import name_clashes, node_name
+from ..relational.plan import TablePlan
+from .data_tests import ColumnProfile, model_profiles, table_entries
+from .files import GeneratedFile, check_files, is_generated, render, write_files
+from .naming import name_clashes, node_name, ref_naming
 from .thresholds import FidelityConfig, resolve, synthohive_vars
 
 
@@ -35,10 +39,6 @@ def fidelity_config(project: Any, relational: RelationalModel) -> FidelityConfig
     return resolve(synthohive_vars(project.config), tables, known=known)
 
 
-def _owned(directory: Path, marker: str) -> list[Path]:
-    return [directory] if is_generated(directory / marker) else []
-
-
 def _check_names(project: Any, files: list[GeneratedFile], suffix: str) -> None:
     planned = {f.path.name.removesuffix(suffix): f.path for f in files if f.path.suffix == suffix}
     problems = name_clashes(project.manifest, planned, project.project_dir, project.project_name)
@@ -50,96 +50,109 @@ def _check_names(project: Any, files: list[GeneratedFile], suffix: str) -> None:
         )
 
 
-def export_seeds(
-    project: Any,
-    relational: RelationalModel,
-    *,
-    artifacts: Path,
-    write_yaml: bool = True,
-    options: GenerateOptions = GENERATE_DEFAULTS,
-    reporter: Reporter = SILENT,
-) -> tuple[list[Path], dict[str, int], list[str]]:
-    """Write the synthetic tables as CSV seeds plus their seeds YAML.
+@dataclass(frozen=True)
+class ExportRun:
+    """What one export works from: the project, the fitted tables, the folder the files
+    go to, the saved artifacts and the generate options."""
 
-    Returns (files written, rows per table name, warnings).
-    """
-    fidelity = fidelity_config(project, relational) if write_yaml else None
-    directory = seeds.seeds_dir(project.project_dir, list(project.config.seed_paths))
-    owned = _owned(directory, seeds.SEEDS_YAML)
-    planned = [
-        GeneratedFile(directory / f"{node_name(relational.plans[k])}.csv", "", marked=False)
-        for k in relational.order
-    ]
-    planned.append(GeneratedFile(directory / seeds.SEEDS_YAML, ""))
-    check_files(planned, owned)
-    _check_names(project, planned, ".csv")
-    frames = {
-        plan.key: frame
-        for plan, frame in relational.generate(
-            scale=options.scale,
-            seed=options.seed,
-            keep_orphans=options.keep_orphans,
-            reporter=reporter,
+    project: Any
+    relational: RelationalModel
+    directory: Path
+    artifacts: Path
+    options: GenerateOptions
+    reporter: Reporter
+
+
+class FileExport(ABC):
+    """One file form of the synthetic tables: a file per table (a dbt node named
+    ``synth_<identifier>``) and a YAML (``yaml_name``) with the nodes and their tests.
+
+    ``export`` checks the settings and every target file before the first file is written;
+    a form declares its folder, its files and each node's config."""
+
+    resource: ClassVar[str]  # the YAML key of the nodes: seeds, models
+    yaml_name: ClassVar[str]
+    suffix: ClassVar[str]  # of the per-table files
+    # Files that cannot carry the generated header (CSV) are ours when they sit beside a
+    # generated YAML: that YAML is then checked even when it is not written.
+    headerless: ClassVar[bool] = False
+
+    def export(
+        self,
+        project: Any,
+        relational: RelationalModel,
+        *,
+        artifacts: Path,
+        write_yaml: bool = True,
+        options: GenerateOptions = GENERATE_DEFAULTS,
+        reporter: Reporter = SILENT,
+    ) -> tuple[list[Path], dict[str, int], list[str]]:
+        """Write the files; returns (files written, rows per table name, warnings)."""
+        self.check(project, options)
+        fidelity = fidelity_config(project, relational) if write_yaml else None
+        directory = self.directory(project)
+        yaml_path = directory / self.yaml_name
+        owned = [directory] if self.headerless and is_generated(yaml_path) else []
+        planned = [
+            GeneratedFile(self.table_path(directory, relational.plans[k]), "", not self.headerless)
+            for k in relational.order
+        ]
+        if write_yaml or self.headerless:
+            planned.append(GeneratedFile(yaml_path, ""))
+        check_files(planned, owned)
+        _check_names(project, planned, self.suffix)
+        run = ExportRun(project, relational, directory, Path(artifacts), options, reporter)
+        files, rows, warnings = self.table_files(run)
+        if write_yaml:
+            profiles = model_profiles(relational) if fidelity else {}
+            document = self.document(
+                relational.plans,
+                relational.order,
+                fidelity=fidelity,
+                profiles=profiles,
+                scale=options.scale,
+            )
+            files.append(GeneratedFile(yaml_path, render(document)))
+        return write_files(files, owned), rows, warnings
+
+    def document(
+        self,
+        plans: Mapping[str, TablePlan],
+        order: tuple[str, ...],
+        *,
+        fidelity: FidelityConfig | None,
+        profiles: Mapping[str, Mapping[str, ColumnProfile]],
+        scale: float = 1.0,
+    ) -> dict[str, Any]:
+        """The YAML document (as data): the nodes, tested against each other with ref()."""
+
+        def head(plan: TablePlan) -> dict[str, Any]:
+            return {
+                "name": node_name(plan),
+                "description": f"Synthetic copy of {plan.real_ref or plan.name}.",
+                "config": self.node_config(plan),
+            }
+
+        nodes = table_entries(
+            plans, order, ref_naming, head, fidelity=fidelity, profiles=profiles, scale=scale
         )
-    }
-    files = seeds.seeds_files(
-        relational.plans,
-        relational.order,
-        frames,
-        directory,
-        fidelity=fidelity,
-        profiles=model_profiles(relational) if fidelity else {},
-        scale=options.scale,
-    )
-    if not write_yaml:
-        files = [f for f in files if f.path.name != seeds.SEEDS_YAML]
-    written = write_files(files, owned)
-    rows = {relational.plans[k].name: len(frames[k]) for k in relational.order}
-    warning = seeds.slow_seed_warning(
-        {k: len(frames[k]) for k in relational.order}, relational.plans
-    )
-    return written, rows, [warning] if warning else []
+        return {"version": 2, self.resource: nodes}
 
+    def table_path(self, directory: Path, plan: TablePlan) -> Path:
+        return directory / f"{node_name(plan)}{self.suffix}"
 
-def export_python_models(
-    project: Any,
-    relational: RelationalModel,
-    *,
-    artifacts: Path,
-    write_yaml: bool = True,
-    options: GenerateOptions = GENERATE_DEFAULTS,
-    reporter: Reporter = SILENT,
-) -> tuple[list[Path], dict[str, int], list[str]]:
-    """Write one dbt Python model per synthetic table plus the models YAML.
+    def check(self, project: Any, options: GenerateOptions) -> None:
+        """EmitError when the project or the options do not allow this form."""
+        return None  # every project and option suits a form that does not say otherwise
 
-    Returns (files written, {} (no rows are made now), warnings).
-    """
-    if project.adapter_type not in python_models.PYTHON_ADAPTERS:
-        raise EmitError(
-            f"--as-python-models needs a DuckDB target: dbt runs Python models in-process "
-            f"only on DuckDB, and target {project.target_name!r} is {project.adapter_type}. "
-            "Write the tables into the warehouse instead (`synthohive generate`)"
-        )
-    if options.keep_orphans:
-        raise EmitError("--keep-orphans is not supported with --as-python-models")
-    if not options.scale > 0:
-        raise EmitError(f"--scale must be positive, got {options.scale}")
-    fidelity = fidelity_config(project, relational) if write_yaml else None
-    model_paths = list(project.config.model_paths) or ["models"]
-    directory = Path(project.project_dir) / model_paths[0] / "synthohive"
-    files = python_models.python_model_files(
-        relational.plans,
-        relational.order,
-        directory,
-        artifacts=str(Path(artifacts).resolve()),
-        seed=options.seed,
-        scale=options.scale,
-        fidelity=fidelity,
-        profiles=model_profiles(relational) if fidelity else {},
-        select=f"path:{model_paths[0]}/synthohive",
-    )
-    if not write_yaml:
-        files = [f for f in files if f.path.name != python_models.MODELS_YAML]
-    check_files(files)
-    _check_names(project, files, ".py")
-    return write_files(files), {}, []
+    @abstractmethod
+    def directory(self, project: Any) -> Path:
+        """The folder the files go to."""
+
+    @abstractmethod
+    def table_files(self, run: ExportRun) -> tuple[list[GeneratedFile], dict[str, int], list[str]]:
+        """(one file per table in generation order, rows per table name, warnings)."""
+
+    @abstractmethod
+    def node_config(self, plan: TablePlan) -> dict[str, Any]:
+        """The ``config:`` block of a table's node."""

@@ -18,11 +18,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..errors import EmitError
+from ..options import GenerateOptions
 from ..relational.plan import TablePlan
-from .data_tests import ColumnProfile, node_entries
-from .files import HEADER, GeneratedFile, render
+from .exports import ExportRun, FileExport
+from .files import HEADER, GeneratedFile
 from .naming import node_name
-from .thresholds import FidelityConfig
 
 MODELS_DIR = Path("models") / "synthohive"
 MODELS_YAML = "_synthohive__models.yml"
@@ -87,46 +88,57 @@ def model_source(
     )
 
 
-def python_model_files(
-    plans: Mapping[str, TablePlan],
-    order: tuple[str, ...],
-    directory: Path,
-    *,
-    artifacts: str,
-    seed: int,
-    scale: float,
-    fidelity: FidelityConfig | None,
-    profiles: Mapping[str, Mapping[str, ColumnProfile]],
-    select: str = "path:models/synthohive",
-) -> list[GeneratedFile]:
-    files = [
-        GeneratedFile(
-            directory / f"{node_name(plans[k])}.py",
-            model_source(
-                plans[k], plans, artifacts=artifacts, seed=seed, scale=scale, select=select
-            ),
-        )
-        for k in order
-    ]
-    document = models_document(plans, order, fidelity=fidelity, profiles=profiles, scale=scale)
-    files.append(GeneratedFile(directory / MODELS_YAML, render(document)))
-    return files
+class PythonModelsExport(FileExport):
+    """dbt Python models in ``<first model path>/synthohive/`` that sample when dbt runs
+    them; DuckDB targets only."""
+
+    resource = "models"
+    yaml_name = MODELS_YAML
+    suffix = ".py"
+
+    def check(self, project: Any, options: GenerateOptions) -> None:
+        if project.adapter_type not in PYTHON_ADAPTERS:
+            raise EmitError(
+                f"--as-python-models needs a DuckDB target: dbt runs Python models in-process "
+                f"only on DuckDB, and target {project.target_name!r} is {project.adapter_type}. "
+                "Write the tables into the warehouse instead (`synthohive generate`)"
+            )
+        if options.keep_orphans:
+            raise EmitError("--keep-orphans is not supported with --as-python-models")
+        if not options.scale > 0:
+            raise EmitError(f"--scale must be positive, got {options.scale}")
+
+    def directory(self, project: Any) -> Path:
+        return Path(project.project_dir) / _model_path(project) / "synthohive"
+
+    def table_files(self, run: ExportRun) -> tuple[list[GeneratedFile], dict[str, int], list[str]]:
+        """The models (no rows are made now)."""
+        plans, options = run.relational.plans, run.options
+        resolved = str(run.artifacts.resolve())
+        select = f"path:{_model_path(run.project)}/synthohive"
+        files = [
+            GeneratedFile(
+                self.table_path(run.directory, plans[k]),
+                model_source(
+                    plans[k],
+                    plans,
+                    artifacts=resolved,
+                    seed=options.seed,
+                    scale=options.scale,
+                    select=select,
+                ),
+            )
+            for k in run.relational.order
+        ]
+        return files, {}, []
+
+    def node_config(self, plan: TablePlan) -> dict[str, Any]:
+        return {"meta": {"synthohive_generated": True}}
 
 
-def models_document(
-    plans: Mapping[str, TablePlan],
-    order: tuple[str, ...],
-    *,
-    fidelity: FidelityConfig | None,
-    profiles: Mapping[str, Mapping[str, ColumnProfile]],
-    scale: float = 1.0,
-) -> dict[str, Any]:
-    models = node_entries(
-        plans,
-        order,
-        fidelity=fidelity,
-        profiles=profiles,
-        scale=scale,
-        config=lambda plan: {"meta": {"synthohive_generated": True}},
-    )
-    return {"version": 2, "models": models}
+PYTHON_MODELS = PythonModelsExport()
+
+
+def _model_path(project: Any) -> str:
+    """The project's first model path, where the models go (``models`` by default)."""
+    return (list(project.config.model_paths) or ["models"])[0]

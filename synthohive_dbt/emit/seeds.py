@@ -18,10 +18,8 @@ import pandas as pd
 
 from ..relational.plan import TablePlan
 from ..schema import ColumnType, LogicalType
-from .data_tests import ColumnProfile, node_entries
-from .files import GeneratedFile, Quoted, render
-from .naming import node_name
-from .thresholds import FidelityConfig
+from .exports import ExportRun, FileExport
+from .files import GeneratedFile, Quoted
 
 SEEDS_DIR = "synthohive"
 SEEDS_YAML = "_synthohive__seeds.yml"
@@ -75,50 +73,49 @@ def _stamp_format(stamps: pd.Series) -> str:
     return "%Y-%m-%d %H:%M:%S" + (".%f" if fraction.any() else "")
 
 
-def seeds_files(
-    plans: Mapping[str, TablePlan],
-    order: tuple[str, ...],
-    frames: Mapping[str, pd.DataFrame],
-    directory: Path,
-    *,
-    fidelity: FidelityConfig | None,
-    profiles: Mapping[str, Mapping[str, ColumnProfile]],
-    scale: float = 1.0,
-) -> list[GeneratedFile]:
-    """One CSV per table and the seeds YAML, ready for ``write_files``."""
-    files = [
-        GeneratedFile(
-            directory / f"{node_name(plans[k])}.csv",
-            csv_text(frames[k], plans[k].column_types),
-            marked=False,
-        )
-        for k in order
-    ]
-    document = seeds_document(plans, order, fidelity=fidelity, profiles=profiles, scale=scale)
-    files.append(GeneratedFile(directory / SEEDS_YAML, render(document)))
-    return files
+class SeedsExport(FileExport):
+    """CSV seeds in ``<first seed path>/synthohive/``, column types pinned to the real ones."""
 
+    resource = "seeds"
+    yaml_name = SEEDS_YAML
+    suffix = ".csv"
+    headerless = True
 
-def seeds_document(
-    plans: Mapping[str, TablePlan],
-    order: tuple[str, ...],
-    *,
-    fidelity: FidelityConfig | None,
-    profiles: Mapping[str, Mapping[str, ColumnProfile]],
-    scale: float = 1.0,
-) -> dict[str, Any]:
-    seeds = node_entries(
-        plans,
-        order,
-        fidelity=fidelity,
-        profiles=profiles,
-        scale=scale,
-        config=lambda plan: {
+    def directory(self, project: Any) -> Path:
+        return seeds_dir(project.project_dir, list(project.config.seed_paths))
+
+    def table_files(self, run: ExportRun) -> tuple[list[GeneratedFile], dict[str, int], list[str]]:
+        relational, options = run.relational, run.options
+        frames = {
+            plan.key: frame
+            for plan, frame in relational.generate(
+                scale=options.scale,
+                seed=options.seed,
+                keep_orphans=options.keep_orphans,
+                reporter=run.reporter,
+            )
+        }
+        plans, order = relational.plans, relational.order
+        files = [
+            GeneratedFile(
+                self.table_path(run.directory, plans[k]),
+                csv_text(frames[k], plans[k].column_types),
+                marked=False,
+            )
+            for k in order
+        ]
+        rows = {plans[k].name: len(frames[k]) for k in order}
+        warning = slow_seed_warning({k: len(frames[k]) for k in order}, plans)
+        return files, rows, [warning] if warning else []
+
+    def node_config(self, plan: TablePlan) -> dict[str, Any]:
+        return {
             "column_types": {n: _type_text(t.native) for n, t in plan.columns},
             "meta": {"synthohive_generated": True},
-        },
-    )
-    return {"version": 2, "seeds": seeds}
+        }
+
+
+SEEDS = SeedsExport()
 
 
 def _type_text(native: str) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..relational.plan import TablePlan
-from .data_tests import ColumnProfile, column_entries, table_tests
+from .data_tests import ColumnProfile, table_entries
 from .thresholds import FidelityConfig
 
 SOURCE_NAME = "synthohive"
@@ -32,27 +32,15 @@ def sources_document(
 
     Without ``fidelity`` only the structural tests are emitted.
     """
-    profiles = profiles or {}
-    tables = []
-    for key in order:
-        plan = plans[key]
-        columns, table_level = table_tests(
-            plan,
-            plans,
-            source_naming,
-            fidelity=fidelity.for_table(plan.name) if fidelity else None,
-            profiles=profiles.get(key, {}),
-            scale=scale,
-        )
-        entry: dict[str, Any] = {"name": plan.identifier}
-        if plan.real_ref:
-            entry["description"] = f"Synthetic copy of {plan.real_ref}."
-        elif plan.name != plan.identifier:
-            entry["description"] = f"Synthetic copy of {plan.name}."
-        entry["columns"] = column_entries(columns)
-        if table_level:
-            entry["data_tests"] = table_level
-        tables.append(entry)
+    tables = table_entries(
+        plans,
+        order,
+        source_naming,
+        _source_head,
+        fidelity=fidelity,
+        profiles=profiles or {},
+        scale=scale,
+    )
     source: dict[str, Any] = {"name": SOURCE_NAME}
     if database:
         source["database"] = database
@@ -65,6 +53,15 @@ def sources_document(
         }
     )
     return {"version": 2, "sources": [source]}
+
+
+def _source_head(plan: TablePlan) -> dict[str, Any]:
+    """A source table's name, and what it copies where the name does not say it."""
+    if plan.real_ref:
+        return {"name": plan.identifier, "description": f"Synthetic copy of {plan.real_ref}."}
+    if plan.name != plan.identifier:
+        return {"name": plan.identifier, "description": f"Synthetic copy of {plan.name}."}
+    return {"name": plan.identifier}
 
 
 def yaml_target(project_dir: Path, path: Path | None = None) -> Path:

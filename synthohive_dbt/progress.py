@@ -38,6 +38,23 @@ class Event:
 
 
 @dataclass(frozen=True)
+class TableEvent(Event):
+    """An event about one table."""
+
+    table: str
+
+
+@dataclass(frozen=True)
+class EpochEvent(TableEvent):
+    """The end of training epoch ``epoch`` of ``epochs`` (detail: ``debug``)."""
+
+    level: ClassVar[str] = "debug"
+
+    epoch: int
+    epochs: int
+
+
+@dataclass(frozen=True)
 class Stage(Event):
     """A pipeline stage begins (``read``, ``fit``) over ``tables`` tables."""
 
@@ -46,48 +63,41 @@ class Stage(Event):
 
 
 @dataclass(frozen=True)
-class TableRead(Event):
-    table: str
+class TableRead(TableEvent):
     rows: int
 
 
 @dataclass(frozen=True)
-class TableKept(Event):
+class TableKept(TableEvent):
     """An unselected table keeps its saved model (``fit --state``)."""
 
-    table: str
-
 
 @dataclass(frozen=True)
-class FitReused(Event):
+class FitReused(TableEvent):
     """A table's saved model is reused: its training fingerprint is unchanged."""
 
-    table: str
     rows: int
 
 
 @dataclass(frozen=True)
-class FitStarted(Event):
+class FitStarted(TableEvent):
     """The relational engine starts fitting one table with ``model``."""
 
-    table: str
     rows: int
     model: str
 
 
 @dataclass(frozen=True)
-class FitDone(Event):
-    table: str
+class FitDone(TableEvent):
     model: str
     seconds: float
 
 
 @dataclass(frozen=True)
-class TrainingStarted(Event):
+class TrainingStarted(TableEvent):
     """A neural model's training setup: ``rows`` given, ``columns`` of which ``modelled``
     are learned, encoded ``width`` wide."""
 
-    table: str
     rows: int
     columns: int
     modelled: int
@@ -98,12 +108,7 @@ class TrainingStarted(Event):
 
 
 @dataclass(frozen=True)
-class EpochEnded(Event):
-    level: ClassVar[str] = "debug"
-
-    table: str
-    epoch: int
-    epochs: int
+class EpochEnded(EpochEvent):
     loss_g: float
     loss_d: float
     rows_per_s: float
@@ -113,15 +118,10 @@ class EpochEnded(Event):
 
 
 @dataclass(frozen=True)
-class EpochTrained(Event):
+class EpochTrained(EpochEvent):
     """An epoch of a likelihood model: mean training loss and the validation rows'
     loss (negative log-likelihood per row, in nats)."""
 
-    level: ClassVar[str] = "debug"
-
-    table: str
-    epoch: int
-    epochs: int
     loss: float
     validation_loss: float
     rows_per_s: float
@@ -130,13 +130,12 @@ class EpochTrained(Event):
 
 
 @dataclass(frozen=True)
-class Validated(Event):
+class Validated(TableEvent):
     """A validation score; ``improved``: it is the best so far (``best_score`` at
     ``best_epoch``, whose weights are kept)."""
 
     level: ClassVar[str] = "debug"
 
-    table: str
     epoch: int
     score: float
     improved: bool
@@ -145,10 +144,9 @@ class Validated(Event):
 
 
 @dataclass(frozen=True)
-class TrainingDone(Event):
+class TrainingDone(TableEvent):
     """``best_score`` is None when no epoch ran (nothing to learn)."""
 
-    table: str
     epochs_run: int
     best_epoch: int
     best_score: float | None
@@ -157,15 +155,13 @@ class TrainingDone(Event):
 
 
 @dataclass(frozen=True)
-class TableGenerated(Event):
-    table: str
+class TableGenerated(TableEvent):
     rows: int
     seconds: float
 
 
 @dataclass(frozen=True)
-class PrivacyMeasured(Event):
-    table: str
+class PrivacyMeasured(TableEvent):
     dcr_share: float
     passed: bool
 

@@ -327,3 +327,28 @@ def fit_ctgan(frame, columns=None, context=None, seed=0, reporter=None, **opts):
         table="t",
     )
     return model
+
+
+# -- a small autoregressive model ---------------------------------------------------------
+
+
+def fit_autoregressive(frame, columns=None, context=None, seed=0, reporter=None, **opts):
+    """An autoregressive model with a narrow network (``opts``: ModelOptions extras,
+    ``epochs``, ``batch_size``, ``min_rows``) fitted on ``frame``."""
+    from synthohive_dbt.synth.autoregressive import AutoregressiveModel
+
+    epochs, batch = opts.pop("epochs", None), opts.pop("batch_size", None)
+    min_rows = opts.pop("min_rows", 5)
+    extra = {"hidden": 32, **opts}
+    model = AutoregressiveModel(
+        ModelOptions(epochs, batch, extra=extra, min_category_rows=min_rows)
+    )
+    model.fit(
+        frame,
+        columns or columns_of(frame),
+        context,
+        rng=np.random.default_rng(seed),
+        reporter=reporter or Reporter(),
+        table="t",
+    )
+    return model

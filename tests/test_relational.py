@@ -97,11 +97,13 @@ def make_frames(rng):
     return {k: names[t.name] for k, t in g.tables.items()}
 
 
-@pytest.fixture(scope="module")
-def generated():
+@pytest.fixture(scope="module", params=[Bootstrap, "autoregressive"], ids=["bootstrap", "ar"])
+def generated(request):
+    """Every FK shape (two FKs to one parent, a nullable FK, a composite key with an FK
+    part, a self-reference) with a resampler and with the autoregressive model."""
     graph = make_graph()
     frames = make_frames(np.random.default_rng(1))
-    model = fit_relational(graph, frames, model=Bootstrap, seed=3)
+    model = fit_relational(graph, frames, model=request.param, seed=3)
     out = {plan.name: frame for plan, frame in model.generate(seed=5)}
     return graph, frames, model, out
 

@@ -1,5 +1,5 @@
 """Relations across tables survive: parent context, conditioned counts, secondary parents,
-hierarchies, orphans opt-in, streaming. Uses the real copula model."""
+hierarchies, orphans opt-in, streaming. Uses the real copula and autoregressive models."""
 
 from __future__ import annotations
 
@@ -81,10 +81,10 @@ def shop(rng, n_customers=600):
     return graph, frames
 
 
-@pytest.fixture(scope="module")
-def fitted():
+@pytest.fixture(scope="module", params=["copula", "autoregressive"])
+def fitted(request):
     graph, frames = shop(np.random.default_rng(0))
-    return graph, frames, fit_relational(graph, frames, model="copula", seed=1)
+    return graph, frames, fit_relational(graph, frames, model=request.param, seed=1)
 
 
 def synth(model, **kw):

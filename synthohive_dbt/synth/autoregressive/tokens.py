@@ -27,7 +27,7 @@ import numpy as np
 from ...errors import ArtifactError, DataError
 from ...schema import Column
 from ..codec_fit import is_public
-from ..columns import CONTINUOUS, DISCRETE, ColumnCodec
+from ..columns import CONTINUOUS, DISCRETE, NULL, ColumnCodec
 from ..copula_parts import k_means, quantile_table
 
 NUMBER = "number"
@@ -75,6 +75,7 @@ class Tokenizer:
         """From the codec values of the training rows."""
         specs: list[TokenSpec] = []
         tables: dict[int, np.ndarray] = {}
+        empty: list[str] = []  # not_null columns without a value
         for i, (codec, column, v) in enumerate(zip(codecs, columns, values, strict=True)):
             allow_null = not column.not_null
             if codec.kind == DISCRETE:
@@ -84,7 +85,7 @@ class Tokenizer:
             elif codec.kind == CONTINUOUS:
                 null = np.isnan(v)
                 present = np.sort(v[~null])
-                if not len(present):  # every training row null: nothing but the null token
+                if not len(present):  # no training row has a value: the null token only
                     present = np.zeros(1)
                 k = 1 if is_public(column) else min_rows
                 levels = np.linspace(0.0, 1.0, max(2, min(len(present), quantiles)))
@@ -92,12 +93,14 @@ class Tokenizer:
                 n_bins = max(1, min(bins, len(present)))
                 specs.append(TokenSpec(i, NUMBER, n_bins, bool(null.any()), allow_null))
             else:
-                continue
-            if not allow_null and specs[-1].has_null and bool(null.all()):
-                raise DataError(
-                    f"column {codec.name!r} is declared not_null but every value is null; "
-                    "fix the data or drop the not_null test"
-                )
+                null = np.ones(len(v), bool) if codec.kind == NULL else np.zeros(len(v), bool)
+            if not allow_null and len(null) and bool(null.all()):
+                empty.append(codec.name)
+        if empty:
+            raise DataError(
+                f"columns {empty} are declared not_null but every value is null; "
+                "fix the data or drop the not_null test"
+            )
         return cls(specs, tables)
 
     # -- encode -----------------------------------------------------------------------

@@ -117,8 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--schema", default=None, help="synthetic schema (default synthohive); default mode only"
     )
-    p.add_argument("--scale", type=float, default=1.0, help="root table size factor")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--scale", type=float, default=GenerateOptions.scale, help="root table size factor"
+    )
+    p.add_argument("--seed", type=int, default=GenerateOptions.seed)
     p.add_argument("--artifacts", type=Path, default=None)
     p.add_argument(
         "--yaml-path",

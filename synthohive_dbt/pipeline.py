@@ -20,6 +20,7 @@ from .errors import (
     SchemaValidationError,
     WarehouseError,
 )
+from .options import DEFAULT_MODEL
 from .privacy.check import check_graph
 from .privacy.settings import PrivacySettings
 from .progress import SILENT, Reporter, Stage, TableRead
@@ -32,14 +33,12 @@ from .schema.validate import validate_data
 from .synth.base import ModelOptions
 from .warehouse import Warehouse
 
-DEFAULT_SCHEMA = "synthohive"
-
 
 def fit_graph(
     graph: SchemaGraph,
     wh: Warehouse,
     *,
-    model: str = "ctgan",
+    model: str = DEFAULT_MODEL,
     options: ModelOptions | None = None,
     seed: int = 0,
     reporter: Reporter = SILENT,

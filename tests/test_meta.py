@@ -144,6 +144,12 @@ def test_model_options_are_the_models_own():
 
     ctgan = {f.name for f in dataclasses.fields(CTGANConfig)} - {"epochs", "batch_size", "device"}
     assert set(MODEL_OPTIONS.options["ctgan"]) == ctgan
+    from synthohive_dbt.synth.autoregressive import AutoregressiveConfig
+
+    autoregressive = {f.name for f in dataclasses.fields(AutoregressiveConfig)}
+    assert set(MODEL_OPTIONS.options["autoregressive"]) == autoregressive - {
+        "epochs", "batch_size", "device"
+    }
     copula = (PACKAGE / "synth" / "copula.py").read_text()
     assert set(MODEL_OPTIONS.options["copula"]) == set(re.findall(r'extra\.get\("(\w+)"', copula))
     assert not MODEL_OPTIONS.names & {k.removeprefix("synthohive_") for k in KEYS}

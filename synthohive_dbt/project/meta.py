@@ -132,6 +132,11 @@ MODEL_OPTIONS = ModelOptionFamily(
             "precision",
         ),
         "copula": ("quantiles",),
+        "autoregressive": (
+            "bins", "quantiles", "hidden", "embedding_cap", "context_hidden", "learning_rate",
+            "weight_decay", "patience", "validation_share", "validation_rows", "max_seconds",
+            "precision",
+        ),
     }),
     "any other option of the model, for this table",
 )  # fmt: skip

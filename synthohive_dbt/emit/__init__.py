@@ -2,7 +2,8 @@
 
 Modules: ``files`` (YAML rendering, safe writes), ``thresholds`` (fidelity settings from
 dbt vars), ``data_tests`` (the tests of one table), ``sources_yaml``, ``seeds`` and
-``python_models`` (one output form each), ``python_runtime`` (what Python models call).
+``python_models`` (one output form each; ``exports`` is the flow the file forms share).
+What the Python models call when dbt runs them is ``synthohive_dbt.python_runtime``.
 
 Every generated file carries a header that marks it as generated; a file without it is
 the user's and is never overwritten. Tests follow the current dbt style: arguments under

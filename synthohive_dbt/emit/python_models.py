@@ -3,7 +3,7 @@
 One ``models/synthohive/synth_<identifier>.py`` per table plus
 ``_synthohive__models.yml`` with the tests. Each model refs its parents
 (``dbt.ref('synth_<parent>')``), so dbt builds parents first, and calls
-``synthohive_dbt.emit.python_runtime.sample_table``, which loads the saved artifacts and
+``synthohive_dbt.python_runtime.sample_table``, which loads the saved artifacts and
 samples the table with the same per-table seeds as ``synthohive generate``: the Python
 models and a warehouse write with the same ``--seed`` give the same rows.
 
@@ -35,7 +35,7 @@ Regenerate with `synthohive generate --as-python-models`; build with
 `dbt run --select {select}`. SYNTHOHIVE_ARTIFACTS overrides the artifacts path.
 """
 
-from synthohive_dbt.emit.python_runtime import sample_table
+from synthohive_dbt.python_runtime import sample_table
 
 ARTIFACTS = {artifacts}
 TABLE = {key}

@@ -5,7 +5,7 @@ Regenerate with `synthohive generate --as-python-models`; build with
 `dbt run --select path:models/synthohive`. SYNTHOHIVE_ARTIFACTS overrides the artifacts path.
 """
 
-from synthohive_dbt.emit.python_runtime import sample_table
+from synthohive_dbt.python_runtime import sample_table
 
 ARTIFACTS = "/work/project/target/synthohive"
 TABLE = "source.shop.raw.orders"

@@ -1,4 +1,6 @@
-"""What the generated dbt Python models call: sample one synthetic table in-process.
+"""What the generated dbt Python models call when dbt runs them: sample one synthetic table
+in-process (``emit.python_models`` writes the models; this is dbt's entry into the library
+for them, as ``bridge`` is for ``dbt run-operation``).
 
 A child table is made from state its parents' generation leaves behind that is not in the
 parents' written columns (each parent row's sampled child count, parent features), so a
@@ -19,11 +21,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import ArtifactError, ModelError
-from ..relational import RelationalModel
-from ..relational.plan import TablePlan
-from ..warehouse.duckdb import DIALECT
-from ..warehouse.frames import to_arrow
+from .errors import ArtifactError, ModelError
+from .relational import RelationalModel
+from .relational.plan import TablePlan
+from .warehouse.duckdb import DIALECT
+from .warehouse.frames import to_arrow
 
 ARTIFACTS_ENV = "SYNTHOHIVE_ARTIFACTS"
 _CACHE: dict[tuple[str, float], RelationalModel] = {}

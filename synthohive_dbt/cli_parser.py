@@ -76,14 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         default=DEFAULT_MODEL,
         choices=available_models(),
-        help="ctgan (default): our CTGAN; copula: a fast Gaussian copula",
+        help="autoregressive (default): learns the joint structure of the columns; "
+        "ctgan: our CTGAN; copula: a fast Gaussian copula",
     )
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument(
         "--batch-size",
         type=int,
         default=None,
-        help="ctgan batch size (default: a tenth of each table's training rows, at most 500)",
+        help="rows per training step (default: from each table's training rows)",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
@@ -91,8 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--precision",
         default=None,
         choices=("auto", "float32", "bfloat16"),
-        help="ctgan matrix products: auto (default: bfloat16 where the CPU or GPU has "
-        "bfloat16 matrix units, float32 elsewhere), float32, bfloat16",
+        help="matrix products of ctgan (training and sampling) and autoregressive "
+        "(sampling): auto (default: bfloat16 where the CPU or GPU has bfloat16 matrix "
+        "units, float32 elsewhere), float32, bfloat16",
     )
     p.add_argument(
         "--artifacts", type=Path, default=None, help="default: PROJECT/target/synthohive/"

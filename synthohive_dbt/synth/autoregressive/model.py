@@ -30,7 +30,7 @@ from ..columns import ColumnCodec
 from ..device import resolve_device, torch_generator
 from ..inputs import check_context, check_frame
 from ..precision import PRECISIONS, compute_dtype
-from .network import Network, Sampler, null_logit_masks
+from .network import Network, Sampler, null_logit_masks, token_positions
 from .tokens import Tokenizer
 from .train import Rows, Schedule, train
 
@@ -176,6 +176,7 @@ class AutoregressiveModel(TableModel):
         c = self.config
         return Network(
             [s.vocab for s in self._tokens.specs], 0 if ctx is None else ctx.shape[1],
+            positions=token_positions(self._tokens.specs),
             hidden=c.hidden, embedding_cap=c.embedding_cap, context_hidden=c.context_hidden,
             generator=g, device=self.device,
         )  # fmt: skip

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .tokens import TokenSpec
+from .tokens import NUMBER, TokenSpec
 
 
 def embedding_dim(vocab: int, cap: int) -> int:
@@ -38,6 +38,7 @@ class Network(nn.Module):
         vocabs: Sequence[int],
         context_dim: int,
         *,
+        positions: Sequence[Sequence[float] | None],
         hidden: int,
         embedding_cap: int,
         context_hidden: int,
@@ -76,6 +77,24 @@ class Network(nn.Module):
         self.head_bias = nn.ParameterList(
             [nn.Parameter(torch.zeros(v, device=device)) for v in self.vocabs]
         )
+        # ordered tokens (number bins): a position in [-0.5, 0.5] per token (0 for null);
+        # the embedding gets a learned direction times the position and the head a
+        # low-rank term in (position, position^2), so shifts and spreads of a number's
+        # distribution are learned from few rows
+        self.ordered = {str(j): p for j, p in enumerate(positions) if p is not None}
+        self.phi = nn.ParameterDict()  # buffers in effect (requires_grad False)
+        self.directions = nn.ParameterDict()
+        self.ordinal_heads = nn.ParameterDict()
+        for key, pos in self.ordered.items():
+            j = int(key)
+            t = torch.tensor(list(pos), dtype=torch.float32, device=device)
+            quad = t * t
+            phi = torch.stack([t, quad - quad.mean()], dim=1)
+            self.phi[key] = nn.Parameter(phi, requires_grad=False)
+            self.directions[key] = nn.Parameter(
+                torch.randn(self.dims[j], generator=generator, device=device)
+            )
+            self.ordinal_heads[key] = param(h, 2, fan_in=h)
 
     # -- shared pieces ------------------------------------------------------------------
     def context_part(self, context: torch.Tensor | None, n: int) -> torch.Tensor:
@@ -86,23 +105,40 @@ class Network(nn.Module):
         ctx = F.relu(context @ self.w_ctx1 + self.b_ctx1)
         return base + ctx @ self.w_ctx2
 
-    def block_logits(self, j: int, pre: torch.Tensor) -> torch.Tensor:
-        """Column ``j``'s logits from its block's pre-activation (rows, h)."""
-        a = F.relu(pre)
-        a = a + F.relu(a @ self.w_mid[j] + self.b_mid[j, 0])
-        return a @ self.heads[j] + self.head_bias[j]
+    def parameter_groups(self, weight_decay: float) -> list[dict]:
+        """Optimiser groups: the per-token weights (embeddings, output heads) decay, so
+        that with few rows the ordered (position) terms carry the numbers' structure."""
+        per_token = [*self.embeddings, *self.heads]
+        ids = {id(p) for p in per_token}
+        rest = [p for p in self.parameters() if p.requires_grad and id(p) not in ids]
+        return [{"params": per_token, "weight_decay": weight_decay},
+                {"params": rest, "weight_decay": 0.0}]  # fmt: skip
+
+    def embedding_table(self, j: int) -> torch.Tensor:
+        """Column ``j``'s token embeddings (vocab, dim)."""
+        key = str(j)
+        if key not in self.ordered:
+            return self.embeddings[j]
+        return self.embeddings[j] + self.phi[key][:, :1] * self.directions[key]
+
+    def head_weight(self, j: int) -> torch.Tensor:
+        """Column ``j``'s output weight (h, vocab)."""
+        key = str(j)
+        if key not in self.ordered:
+            return self.heads[j]
+        return self.heads[j] + self.ordinal_heads[key] @ self.phi[key].T
 
     # -- training -----------------------------------------------------------------------
     def loss(self, tokens: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
         """Mean over rows of the summed cross-entropy of every column (teacher forcing)."""
         n, h = tokens.shape[0], self.hidden
-        x = torch.cat([e[tokens[:, j]] for j, e in enumerate(self.embeddings)], dim=1)
+        x = torch.cat([self.embedding_table(j)[tokens[:, j]] for j in range(len(self.vocabs))], 1)
         pre = self.context_part(context, n) + x @ (self.w_in * self.mask)
         a = F.relu(pre.view(n, -1, h)).transpose(0, 1)  # (cols, n, h)
         a = a + F.relu(torch.bmm(a, self.w_mid) + self.b_mid)
         total = tokens.new_zeros((), dtype=torch.float32)
-        for j, head in enumerate(self.heads):
-            logits = (a[j] @ head + self.head_bias[j]).float()
+        for j in range(len(self.vocabs)):
+            logits = (a[j] @ self.head_weight(j) + self.head_bias[j]).float()
             total = total + F.cross_entropy(logits, tokens[:, j], reduction="sum")
         return total / n
 
@@ -130,9 +166,9 @@ class Sampler:
         # column j's block: the embedding rows of the columns before it
         self.slices = [cast(weight[: net.starts[j], j * h : (j + 1) * h]) for j in range(cols)]
         self.biases = [cast(net.b_in[j * h : (j + 1) * h]) for j in range(cols)]
-        self.embeddings = [cast(e) for e in net.embeddings]
+        self.embeddings = [cast(net.embedding_table(j)) for j in range(cols)]
         self.mid = [(cast(net.w_mid[j]), cast(net.b_mid[j, 0])) for j in range(cols)]
-        self.heads = [(cast(w), cast(b)) for w, b in zip(net.heads, net.head_bias, strict=True)]
+        self.heads = [(cast(net.head_weight(j)), cast(net.head_bias[j])) for j in range(cols)]
         if net.context_dim:
             self.ctx1 = (cast(net.w_ctx1), cast(net.b_ctx1))
             self.ctx2 = [cast(net.w_ctx2[:, j * h : (j + 1) * h]) for j in range(cols)]
@@ -169,6 +205,18 @@ class Sampler:
             out[:, j] = token
             x[:, start : net.starts[j + 1]] = emb[token]
         return out
+
+
+def token_positions(specs: Sequence[TokenSpec]) -> list[list[float] | None]:
+    """Positions in [-0.5, 0.5] of number columns' bins (their null token: 0)."""
+    out: list[list[float] | None] = []
+    for spec in specs:
+        if spec.kind != NUMBER or spec.values < 2:
+            out.append(None)
+            continue
+        pos = ((torch.arange(spec.values) + 0.5) / spec.values - 0.5).tolist()
+        out.append(pos + [0.0] * int(spec.has_null))
+    return out
 
 
 def null_logit_masks(specs: Sequence[TokenSpec], device: torch.device) -> list:

@@ -3,9 +3,10 @@
 * a discrete column: its category codes (after the codecs' rare-value protection) are
   the tokens;
 * a continuous column (numbers, dates, timestamps): the tokens are ``bins`` equal-mass
-  bins of its quantile function. A value's token comes from its position on the
-  quantile scale (a randomised position inside a run of equal values, so a frequent
-  value spreads over the bins it fills); decoding draws a position uniformly inside the
+  bins of its quantile function (fewer in small tables: about 30 rows a bin, at least
+  10). A value's token comes from its position on the quantile scale (a randomised
+  position inside a run of equal values, so a frequent value spreads over the bins it
+  fills); decoding draws a position uniformly inside the
   bin and reads the quantile table there, so the marginal is kept to the table's
   resolution. The table holds means of ``k`` neighbouring values (``copula_parts.k_means``:
   no single row's value, extremes included); equal values at least k long stay exact,
@@ -31,6 +32,7 @@ from ..columns import CONTINUOUS, DISCRETE, NULL, ColumnCodec
 from ..copula_parts import k_means, quantile_table
 
 NUMBER = "number"
+MIN_BINS = 10
 CATEGORY = "category"
 
 
@@ -90,7 +92,9 @@ class Tokenizer:
                 k = 1 if is_public(column) else min_rows
                 levels = np.linspace(0.0, 1.0, max(2, min(len(present), quantiles)))
                 tables[i] = quantile_table(k_means(present, k), levels)
-                n_bins = max(1, min(bins, len(present)))
+                # small tables: coarser bins (about 30 rows each, at least 10), so that
+                # a number's dependence on other columns is learnable from few rows
+                n_bins = max(1, min(bins, len(present), max(MIN_BINS, len(present) // 30)))
                 specs.append(TokenSpec(i, NUMBER, n_bins, bool(null.any()), allow_null))
             else:
                 null = np.ones(len(v), bool) if codec.kind == NULL else np.zeros(len(v), bool)

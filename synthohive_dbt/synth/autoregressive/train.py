@@ -64,8 +64,8 @@ def train(
     reporter: Reporter,
     table: str,
 ) -> TrainResult:
-    optimiser = torch.optim.Adam(
-        net.parameters(), lr=schedule.learning_rate, weight_decay=schedule.weight_decay
+    optimiser = torch.optim.AdamW(
+        net.parameter_groups(schedule.weight_decay), lr=schedule.learning_rate
     )
     result = TrainResult()
     best_state = _snapshot(net)

@@ -134,8 +134,8 @@ MODEL_OPTIONS = ModelOptionFamily(
         "copula": ("quantiles",),
         "autoregressive": (
             "bins", "quantiles", "hidden", "embedding_cap", "context_hidden", "learning_rate",
-            "weight_decay", "patience", "validation_share", "validation_rows", "max_seconds",
-            "precision",
+            "weight_decay", "patience", "dropout", "validation_share", "validation_rows",
+            "max_seconds", "precision",
         ),
     }),
     "any other option of the model, for this table",

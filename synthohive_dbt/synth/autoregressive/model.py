@@ -38,6 +38,8 @@ STATE_VERSION = 1
 #: a holdout smaller than this is no validation sample; an own split is taken instead
 MIN_VALIDATION_ROWS = 10
 SAMPLE_CHUNK = 8192
+SMOOTHING_ROWS, MAX_DECAY = 10_000.0, 30.0
+DROPOUT_ROWS, MAX_DROPOUT = 1_000.0, 0.2
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,13 @@ class AutoregressiveConfig:
     embedding_cap: int = 24
     context_hidden: int = 64
     learning_rate: float = 3e-3
-    weight_decay: float = 0.0
+    # decay of number columns' per-token weights; None: SMOOTHING_ROWS / training rows,
+    # at most MAX_DECAY (strong in small tables, where bin-by-bin detail is noise)
+    weight_decay: float | None = None
     patience: int = 3
+    # share of hidden units zeroed in training; None: DROPOUT_ROWS / training rows, at
+    # most MAX_DROPOUT (small tables overfit their few rows within a few epochs)
+    dropout: float | None = None
     validation_share: float = 0.1
     validation_rows: int = 10_000
     max_seconds: float | None = None
@@ -156,8 +163,11 @@ class AutoregressiveModel(TableModel):
         ctx_t = self._context_tensor(ctx)
         every = Rows(torch.as_tensor(tokens, device=self.device), ctx_t)
         net = self._build(ctx_t, g)
-        schedule = Schedule(c.epochs, batch, c.learning_rate, c.patience, c.weight_decay,
-                            c.max_seconds)  # fmt: skip
+        n_train = len(train_idx)
+        decay = _auto(c.weight_decay, SMOOTHING_ROWS, MAX_DECAY, n_train)
+        dropout = _auto(c.dropout, DROPOUT_ROWS, MAX_DROPOUT, n_train)
+        schedule = Schedule(c.epochs, batch, c.learning_rate, c.patience, decay,
+                            c.max_seconds, dropout)  # fmt: skip
         result = train(
             net, every.take(_index(train_idx, self.device)),
             every.take(_index(val_idx, self.device)), schedule, g, reporter, table,
@@ -291,6 +301,11 @@ def _split(
         return train_rows, train_rows
     order = rng.permutation(len(train_rows))
     return np.sort(train_rows[order[k:]]), np.sort(train_rows[order[:k]])
+
+
+def _auto(value: float | None, rows: float, cap: float, n_train: int) -> float:
+    """A regulariser's strength: as given, else ``rows / n_train`` up to ``cap``."""
+    return float(value) if value is not None else min(cap, rows / max(n_train, 1))
 
 
 def _standardiser(ctx: np.ndarray | None, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -106,9 +106,11 @@ class Network(nn.Module):
         return base + ctx @ self.w_ctx2
 
     def parameter_groups(self, weight_decay: float) -> list[dict]:
-        """Optimiser groups: the per-token weights (embeddings, output heads) decay, so
-        that with few rows the ordered (position) terms carry the numbers' structure."""
-        per_token = [*self.embeddings, *self.heads]
+        """Optimiser groups: the per-token weights of number columns (embeddings, output
+        heads) decay, so that with few rows their position terms carry the structure
+        (a smooth shift and spread) and bin-by-bin detail needs evidence."""
+        per_token = [p for key in self.ordered
+                     for p in (self.embeddings[int(key)], self.heads[int(key)])]  # fmt: skip
         ids = {id(p) for p in per_token}
         rest = [p for p in self.parameters() if p.requires_grad and id(p) not in ids]
         return [{"params": per_token, "weight_decay": weight_decay},
@@ -129,12 +131,24 @@ class Network(nn.Module):
         return self.heads[j] + self.ordinal_heads[key] @ self.phi[key].T
 
     # -- training -----------------------------------------------------------------------
-    def loss(self, tokens: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
-        """Mean over rows of the summed cross-entropy of every column (teacher forcing)."""
+    def loss(
+        self,
+        tokens: torch.Tensor,
+        context: torch.Tensor | None,
+        dropout: float = 0.0,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Mean over rows of the summed cross-entropy of every column (teacher forcing).
+        ``dropout``: share of hidden units zeroed (training only), drawn from
+        ``generator``."""
         n, h = tokens.shape[0], self.hidden
         x = torch.cat([self.embedding_table(j)[tokens[:, j]] for j in range(len(self.vocabs))], 1)
         pre = self.context_part(context, n) + x @ (self.w_in * self.mask)
-        a = F.relu(pre.view(n, -1, h)).transpose(0, 1)  # (cols, n, h)
+        a = F.relu(pre.view(n, -1, h))
+        if dropout > 0:
+            keep = torch.rand(a.shape, generator=generator, device=a.device) >= dropout
+            a = a * keep / (1.0 - dropout)
+        a = a.transpose(0, 1)  # (cols, n, h)
         a = a + F.relu(torch.bmm(a, self.w_mid) + self.b_mid)
         total = tokens.new_zeros((), dtype=torch.float32)
         for j in range(len(self.vocabs)):

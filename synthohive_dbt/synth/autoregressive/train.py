@@ -29,6 +29,7 @@ class Schedule:
     patience: int
     weight_decay: float
     max_seconds: float | None
+    dropout: float = 0.0
 
 
 @dataclass
@@ -73,7 +74,7 @@ def train(
     started = time.perf_counter()
     for epoch in range(1, schedule.epochs + 1):
         tick = time.perf_counter()
-        loss, steps = _epoch(net, optimiser, rows, schedule.batch_size, generator)
+        loss, steps = _epoch(net, optimiser, rows, schedule, generator)
         val_loss = validation_loss(net, validation, schedule.batch_size * 4)
         seconds = time.perf_counter() - tick
         result.epochs_run = epoch
@@ -112,9 +113,10 @@ def _epoch(
     net: Network,
     optimiser: torch.optim.Optimizer,
     rows: Rows,
-    batch_size: int,
+    schedule: Schedule,
     generator: torch.Generator,
 ) -> tuple[float, int]:
+    batch_size, dropout = schedule.batch_size, schedule.dropout
     net.train()
     order = torch.randperm(len(rows), generator=generator, device=rows.tokens.device)
     total, steps = 0.0, 0
@@ -122,7 +124,7 @@ def _epoch(
     n_batches = max(1, len(rows) // batch_size)
     for batch in torch.tensor_split(order, n_batches):
         part = rows.take(batch)
-        loss = net.loss(part.tokens, part.context)
+        loss = net.loss(part.tokens, part.context, dropout, generator)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()

@@ -323,7 +323,9 @@ def _summarise(args, runs, real_rows, cleaning, versions, workdir) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--flights", type=int, default=2000, help="flights sampled (seeded)")
-    parser.add_argument("--model", choices=["copula", "ctgan"], default="copula")
+    parser.add_argument(
+        "--model", choices=["autoregressive", "copula", "ctgan"], default="autoregressive"
+    )
     parser.add_argument("--epochs", type=int, default=None, help="ctgan epochs (ours)")
     parser.add_argument("--batch-size", type=int, default=None, help="ctgan batch size (ours)")
     parser.add_argument("--repeats", type=int, default=3, help="runs of our side")

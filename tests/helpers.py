@@ -334,15 +334,14 @@ def fit_ctgan(frame, columns=None, context=None, seed=0, reporter=None, **opts):
 
 def fit_autoregressive(frame, columns=None, context=None, seed=0, reporter=None, **opts):
     """An autoregressive model with a narrow network (``opts``: ModelOptions extras,
-    ``epochs``, ``batch_size``, ``min_rows``) fitted on ``frame``."""
+    ``epochs``, ``batch_size``, ``device``, ``min_rows``) fitted on ``frame``."""
     from synthohive_dbt.synth.autoregressive import AutoregressiveModel
 
     epochs, batch = opts.pop("epochs", None), opts.pop("batch_size", None)
-    min_rows = opts.pop("min_rows", 5)
+    min_rows, device = opts.pop("min_rows", 5), opts.pop("device", "cpu")
     extra = {"hidden": 32, **opts}
-    model = AutoregressiveModel(
-        ModelOptions(epochs, batch, extra=extra, min_category_rows=min_rows)
-    )
+    options = ModelOptions(epochs, batch, device, extra=extra, min_category_rows=min_rows)
+    model = AutoregressiveModel(options)
     model.fit(
         frame,
         columns or columns_of(frame),

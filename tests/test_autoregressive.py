@@ -201,3 +201,24 @@ def test_constant_and_single_row_tables():
     # with the default k=5 the one row's text is a rare value: never sampled
     out = fit_autoregressive(one, epochs=2).sample(20, rng=np.random.default_rng(0))
     assert "a" not in set(out["k"])
+
+
+def test_cuda_without_cuda_is_a_clear_error():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: test_cuda_fit_and_sample runs instead")
+    frame = pd.DataFrame({"x": np.arange(50.0)})
+    with pytest.raises(ModelError, match="CUDA is not available"):
+        fit_autoregressive(frame, device="cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_fit_and_sample(tmp_path):
+    """On a GPU: fit and sample on CUDA, same seed same sample, the artifact loads."""
+    frame = mixed_frame()
+    model = fit_autoregressive(frame, epochs=3, device="cuda")
+    a = model.sample(500, rng=np.random.default_rng(1))
+    pd.testing.assert_frame_equal(a, model.sample(500, rng=np.random.default_rng(1)))
+    model.save(tmp_path / "m")
+    pd.testing.assert_frame_equal(
+        a, load_model(tmp_path / "m").sample(500, rng=np.random.default_rng(1))
+    )

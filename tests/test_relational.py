@@ -22,8 +22,8 @@ class Bootstrap(TableModel):
 
     name = "bootstrap"
 
-    def fit(self, frame, columns, context=None, *, rng, reporter=None, table=""):
-        self.frame = frame.reset_index(drop=True)
+    def learn(self, data):
+        self.frame = data.frame.reset_index(drop=True)
 
     def sample(self, n, context=None, *, rng):
         idx = rng.integers(0, len(self.frame), size=n)

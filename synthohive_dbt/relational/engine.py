@@ -338,22 +338,14 @@ def _fit_table(
     table_model = model_cls(options.with_overrides(model_overrides(plan.options)))
     reporter.emit(FitStarted(plan.name, plan.rows, model_cls.name))
     start = time.perf_counter()
-    frame, context, held = prep.frame, prep.context, prep.holdout
-    extra: dict[str, object] = {}
-    if held is not None and held.any():  # no model trains on the holdout rows
-        if model_cls.accepts_holdout:
-            extra["holdout"] = held
-        else:
-            frame = frame[~held].reset_index(drop=True)
-            context = None if context is None else context[~held]
-    table_model.fit(
-        frame,
+    table_model.fit(  # no model trains on the holdout rows (TableModel.fit)
+        prep.frame,
         prep.columns,
-        context,
+        prep.context,
         rng=np.random.default_rng(table_seed(seed, plan.key)),
         reporter=reporter,
         table=plan.name,
-        **extra,
+        holdout=prep.holdout,
     )
     reporter.emit(FitDone(plan.name, model_cls.name, time.perf_counter() - start))
     return table_model

@@ -23,6 +23,7 @@ from ..privacy.settings import MIN_CATEGORY_ROWS
 from ..progress import SILENT, Reporter
 from ..schema import Column
 from .artifacts import read_artifact, write_artifact
+from .inputs import FitData, check_context, check_frame
 
 #: values of the ``precision`` option of models with neural networks (``ctgan``)
 PRECISIONS = ("auto", "float32", "bfloat16")
@@ -47,17 +48,22 @@ class ModelOptions:
 
 
 class TableModel(abc.ABC):
-    """fit on a table (with optional parent context), sample n rows, save, load."""
+    """fit on a table (with optional parent context), sample n rows, save, load.
+
+    Subclasses implement ``learn`` (checked input), ``sample``, ``state`` and
+    ``from_state``."""
 
     name: ClassVar[str]
-    #: True when ``fit`` takes ``holdout=``: a boolean mask of rows it must not train on
-    #: (it may validate on them); other models are given the training rows only
+    #: True when ``learn`` is given the holdout rows to validate on (never to train on);
+    #: other models are given the training rows only
     accepts_holdout: ClassVar[bool] = False
 
     def __init__(self, options: ModelOptions | None = None):
         self.options = options or ModelOptions()
 
-    @abc.abstractmethod
+    #: dtype of the checked context handed to ``learn``
+    context_dtype: ClassVar[type] = np.float32
+
     def fit(
         self,
         frame: pd.DataFrame,
@@ -67,8 +73,32 @@ class TableModel(abc.ABC):
         rng: np.random.Generator,
         reporter: Reporter = SILENT,
         table: str = "",
+        holdout: np.ndarray | None = None,
     ) -> None:
-        """Learn the joint distribution of ``columns`` of ``frame`` (given ``context``)."""
+        """Learn the joint distribution of ``columns`` of ``frame`` (given ``context``).
+
+        ``holdout``: a boolean mask of rows no model may train on; a model that accepts
+        one validates on them, the others never see them. The input is checked here, once
+        for every model, then handed to ``learn``."""
+        columns = tuple(columns)
+        held = None if holdout is None else np.asarray(holdout, dtype=bool)
+        if held is not None and len(held) != len(frame):
+            raise ModelError(f"holdout has {len(held)} rows, the frame {len(frame)}")
+        ctx = check_context(context, len(frame), None, table, dtype=self.context_dtype)
+        if ctx is not None and ctx.shape[1] == 0:
+            ctx = None  # a zero-width context carries nothing
+        if held is not None and not held.any():
+            held = None
+        if held is not None and not self.accepts_holdout:
+            frame = frame[~held].reset_index(drop=True)
+            ctx = None if ctx is None else ctx[~held]
+            held = None
+        check_frame(frame, columns, table)
+        self.learn(FitData(frame, columns, ctx, held, rng, reporter, table))
+
+    @abc.abstractmethod
+    def learn(self, data: FitData) -> None:
+        """Fit on checked input (see ``fit``)."""
 
     @abc.abstractmethod
     def sample(

@@ -29,7 +29,6 @@ from scipy.linalg import solve_triangular
 from scipy.special import ndtr
 
 from ..errors import DataError, ModelError
-from ..progress import SILENT, Reporter
 from ..schema import Column
 from .base import ModelOptions, TableModel
 from .codec_fit import fit_codecs, is_public
@@ -45,6 +44,7 @@ from .copula_parts import (
     regularised_correlation,
     stack,
 )
+from .inputs import FitData, check_context
 
 STATE_VERSION = 1
 DEFAULT_QUANTILES = 1000
@@ -70,6 +70,7 @@ class GaussianCopulaModel(TableModel):
     """
 
     name = "copula"
+    context_dtype = np.float64
 
     def __init__(self, options: ModelOptions | None = None):
         super().__init__(options)
@@ -77,20 +78,16 @@ class GaussianCopulaModel(TableModel):
         self._table = ""
 
     # -- fit ------------------------------------------------------------------------------
-    def fit(
-        self,
-        frame: pd.DataFrame,
-        columns: Sequence[Column],
-        context: np.ndarray | None = None,
-        *,
-        rng: np.random.Generator,
-        reporter: Reporter = SILENT,
-        table: str = "",
-    ) -> None:
+    def learn(self, data: FitData) -> None:
+        frame, columns, context, rng, table = (
+            data.frame,
+            data.columns,
+            data.context,
+            data.rng,
+            data.table,
+        )
         label = table or "table"
         n = len(frame)
-        _check_frame(frame, columns, label)
-        context = _check_context(context, n, None, label)
         codecs = _not_null_codecs(
             fit_codecs(frame, columns, self.options.min_category_rows), columns, label
         )
@@ -140,7 +137,9 @@ class GaussianCopulaModel(TableModel):
         if n < 0:
             raise ModelError(f"cannot sample {n} rows; ask for 0 or more")
         d_c = self._ctx_quantiles.shape[0]
-        context = _check_context(context, n, d_c, self._table or "copula model")
+        context = check_context(
+            context, n, d_c, self._table, optional=True, dtype=self.context_dtype
+        )
         noise = rng.standard_normal((n, len(self._dims)))
         if context is None or d_c == 0:
             latent = noise @ self._marginal_chol.T
@@ -226,37 +225,6 @@ class GaussianCopulaModel(TableModel):
 
 
 # -- validation ----------------------------------------------------------------------------
-def _check_frame(frame: pd.DataFrame, columns: Sequence[Column], label: str) -> None:
-    names = [c.name for c in columns]
-    missing = [name for name in names if name not in frame.columns]
-    if missing:
-        raise DataError(f"{label}: the frame lacks columns {missing}; read them from the table")
-    if len(set(names)) != len(names):
-        raise ModelError(f"{label}: columns are listed twice: {sorted(names)}")
-    if len(frame) == 0:
-        raise DataError(f"{label} has no rows, so there is nothing to learn; fill it or exclude it")
-
-
-def _check_context(
-    context: np.ndarray | None, n: int, dims: int | None, label: str
-) -> np.ndarray | None:
-    if context is None:
-        return None
-    context = np.asarray(context, dtype=np.float64)
-    if context.ndim == 1:
-        context = context[:, None]
-    if context.ndim != 2 or context.shape[0] != n:
-        raise ModelError(f"{label}: context has shape {context.shape}, expected ({n}, d)")
-    if dims is not None and context.shape[1] != dims:
-        raise ModelError(
-            f"{label}: context has {context.shape[1]} columns but the model was fitted with "
-            f"{dims}; pass the context the model was fitted with"
-        )
-    if not np.isfinite(context).all():
-        raise ModelError(f"{label}: context holds NaN or infinite values; encode nulls first")
-    return context
-
-
 def _not_null_codecs(
     codecs: list[ColumnCodec], columns: Sequence[Column], label: str
 ) -> list[ColumnCodec]:

@@ -8,16 +8,15 @@ uses it for the tables the project marks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ArtifactError
-from ..progress import SILENT, Reporter
-from ..schema import Column
 from .base import TableModel
+from .inputs import FitData
 
 
 class CopyModel(TableModel):
@@ -27,17 +26,9 @@ class CopyModel(TableModel):
         super().__init__(options)
         self._frame: pd.DataFrame | None = None
 
-    def fit(
-        self,
-        frame: pd.DataFrame,
-        columns: Sequence[Column],
-        context: np.ndarray | None = None,
-        *,
-        rng: np.random.Generator,
-        reporter: Reporter = SILENT,
-        table: str = "",
-    ) -> None:
-        self._frame = frame[[c.name for c in columns]].reset_index(drop=True).copy()
+    def learn(self, data: FitData) -> None:
+        names = [c.name for c in data.columns]
+        self._frame = data.frame[names].reset_index(drop=True).copy()
 
     def sample(
         self, n: int, context: np.ndarray | None = None, *, rng: np.random.Generator

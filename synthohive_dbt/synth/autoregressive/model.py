@@ -13,7 +13,7 @@ finite and as wide as at fit time (``ModelError`` otherwise).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -22,13 +22,12 @@ import pandas as pd
 import torch
 
 from ...errors import ArtifactError, ModelError
-from ...progress import SILENT, Reporter, TrainingDone, TrainingStarted
-from ...schema import Column
+from ...progress import TrainingDone, TrainingStarted
 from ..base import ModelOptions, TableModel
 from ..codec_fit import fit_codecs
 from ..columns import ColumnCodec
 from ..device import resolve_device, torch_generator
-from ..inputs import check_context, check_frame
+from ..inputs import FitData, check_context
 from ..precision import PRECISIONS, compute_dtype
 from .network import Network, Sampler, null_logit_masks, token_positions
 from .tokens import Tokenizer
@@ -120,24 +119,11 @@ class AutoregressiveModel(TableModel):
         self.training: dict[str, Any] = {}
 
     # -- fit --------------------------------------------------------------------------
-    def fit(
-        self,
-        frame: pd.DataFrame,
-        columns: Sequence[Column],
-        context: np.ndarray | None = None,
-        *,
-        rng: np.random.Generator,
-        reporter: Reporter = SILENT,
-        table: str = "",
-        holdout: np.ndarray | None = None,
-    ) -> None:
-        """``holdout``: rows never trained on; the early-stopping validation rows."""
+    def learn(self, data: FitData) -> None:
+        """The holdout rows (never trained on) are the early-stopping validation rows."""
+        frame, columns, ctx, rng = data.frame, list(data.columns), data.context, data.rng
+        holdout, reporter, table = data.holdout, data.reporter, data.table
         c = self.config
-        columns = list(columns)
-        check_frame(frame, columns, table)
-        ctx = check_context(context, len(frame), None, table)
-        if ctx is not None and ctx.shape[1] == 0:
-            ctx = None
         self.device = resolve_device(c.device)
         codecs = fit_codecs(frame, columns, self.options.min_category_rows)
         values = [codec.encode(frame[col.name]) for codec, col in zip(codecs, columns, strict=True)]

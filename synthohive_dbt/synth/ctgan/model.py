@@ -21,7 +21,7 @@ Documented behaviour for awkward tables:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -30,13 +30,13 @@ import pandas as pd
 import torch
 
 from ...errors import ArtifactError, ModelError
-from ...progress import SILENT, Reporter, TrainingDone, TrainingStarted
+from ...progress import TrainingDone, TrainingStarted
 from ...schema.records import Column
 from ..base import ModelOptions, TableModel
 from ..codec_fit import fit_codecs
 from ..columns import ColumnCodec
 from ..device import resolve_device, torch_generator
-from ..inputs import check_context, check_frame
+from ..inputs import FitData, check_context
 from .networks import materialise
 from .options import CTGANConfig, auto_batch_size
 from .sampler import ConditionSampler
@@ -66,28 +66,15 @@ class CTGANModel(TableModel):
         self.training: dict[str, Any] = {}
 
     # -- fit --------------------------------------------------------------------------
-    def fit(
-        self,
-        frame: pd.DataFrame,
-        columns: Sequence[Column],
-        context: np.ndarray | None = None,
-        *,
-        rng: np.random.Generator,
-        reporter: Reporter = SILENT,
-        table: str = "",
-        holdout: np.ndarray | None = None,
-    ) -> None:
-        """``holdout``: rows never trained on, the validation rows of the checkpoints
-        (without it, a seeded share of the rows is held out here)."""
+    def learn(self, data: FitData) -> None:
+        """The holdout rows (never trained on) are the checkpoints' validation rows;
+        without them, a seeded share of the rows is held out here."""
+        frame, columns, ctx, rng = data.frame, list(data.columns), data.context, data.rng
+        holdout, reporter, table = data.holdout, data.reporter, data.table
         device = resolve_device(self.config.device)
-        columns = list(columns)
-        check_frame(frame, columns, table)
-        ctx = check_context(context, len(frame), None, table)
-        if ctx is not None and ctx.shape[1] == 0:
-            ctx = None  # a zero-width context carries nothing
         values = self._fit_transformer(frame, columns, rng)
         transformer, c = self._transformer, self.config
-        held = holdout is not None and bool(np.any(holdout))
+        held = holdout is not None
         if c.batch_size is None:  # auto: from the number of training rows
             n_hold = int(np.sum(holdout)) if held else holdout_size(len(frame), c.validation_rows)
             n_train = len(frame) - n_hold

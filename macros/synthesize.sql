@@ -15,7 +15,7 @@
     scale       size factor of the root tables (1)
     seed        random seed for fitting and sampling (0)
     refit       fit again even when models are saved (false)
-    model       ctgan or copula ('ctgan'; copula is much faster)
+    model       autoregressive, ctgan or copula ('autoregressive'; copula is fastest)
     epochs, batch_size, device ('cpu'), precision ('auto')   training options
     artifacts   where models are saved, relative to the project ('target/synthohive')
 -#}

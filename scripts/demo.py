@@ -48,7 +48,7 @@ def prepare(workdir: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workdir", type=Path, default=ROOT / "build" / "demo")
-    parser.add_argument("--model", default="copula")
+    parser.add_argument("--model", default="autoregressive")
     parser.add_argument("--epochs", default=None)
     parser.add_argument("--scale", default="1.0")
     args = parser.parse_args(argv)

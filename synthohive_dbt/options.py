@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .relational.generate import DEFAULT_CHUNK_ROWS
 
-DEFAULT_MODEL = "ctgan"  # fit's model when none is named
+DEFAULT_MODEL = "autoregressive"  # fit's model when none is named
 DEFAULT_SCHEMA = "synthohive"  # the schema of the synthetic tables (default generate mode)
 ARTIFACTS = Path("target") / "synthohive"  # artifacts, relative to the project directory
 PRIVACY_JSON = "privacy.json"  # beside the artifacts: holdout metrics of the last generate

@@ -11,6 +11,10 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -313,11 +317,8 @@ def columns_of(frame: pd.DataFrame, **facts) -> list[Column]:
     return [Column(c, **facts.get(c, {})) for c in frame.columns]
 
 
-def fit_ctgan(frame, columns=None, context=None, seed=0, reporter=None, **opts):
-    """A tiny CTGAN (``tiny_ctgan(**opts)``) fitted on ``frame``."""
-    from synthohive_dbt.synth.ctgan import CTGANModel
-
-    model = CTGANModel(tiny_ctgan(**opts))
+def fit_table_model(model, frame, columns=None, context=None, seed=0, reporter=None):
+    """``model`` fitted on ``frame`` (untyped columns unless given) as table "t"."""
     model.fit(
         frame,
         columns or columns_of(frame),
@@ -327,6 +328,13 @@ def fit_ctgan(frame, columns=None, context=None, seed=0, reporter=None, **opts):
         table="t",
     )
     return model
+
+
+def fit_ctgan(frame, columns=None, context=None, seed=0, reporter=None, **opts):
+    """A tiny CTGAN (``tiny_ctgan(**opts)``) fitted on ``frame``."""
+    from synthohive_dbt.synth.ctgan import CTGANModel
+
+    return fit_table_model(CTGANModel(tiny_ctgan(**opts)), frame, columns, context, seed, reporter)
 
 
 # -- a small autoregressive model ---------------------------------------------------------
@@ -341,13 +349,47 @@ def fit_autoregressive(frame, columns=None, context=None, seed=0, reporter=None,
     min_rows, device = opts.pop("min_rows", 5), opts.pop("device", "cpu")
     extra = {"hidden": 32, **opts}
     options = ModelOptions(epochs, batch, device, extra=extra, min_category_rows=min_rows)
-    model = AutoregressiveModel(options)
-    model.fit(
-        frame,
-        columns or columns_of(frame),
-        context,
-        rng=np.random.default_rng(seed),
-        reporter=reporter or Reporter(),
-        table="t",
+    return fit_table_model(AutoregressiveModel(options), frame, columns, context, seed, reporter)
+
+
+# -- determinism across processes ---------------------------------------------------------
+
+
+def assert_same_samples_in_two_processes(tmp_path: Path, fit_code: str) -> None:
+    """Run ``fit_code`` (which binds ``model``; ``helpers`` names are imported) in two
+    fresh processes with one thread: their samples of 300 rows must be byte-identical,
+    and the second process first loads the first one's artifact, before it has seen any
+    training data, and samples the same bytes from it."""
+    script = (
+        textwrap.dedent(
+            f"""
+        import sys, numpy as np, torch
+        torch.set_num_threads(1)
+        from synthohive_dbt.synth.base import load_model
+        out = sys.argv[1]
+        if len(sys.argv) > 2:
+            loaded = load_model(sys.argv[2])
+            loaded.sample(300, rng=np.random.default_rng(5)).to_parquet(out + "_loaded.parquet")
+        sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
+        from helpers import *
+        """
+        )
+        + textwrap.dedent(fit_code)
+        + textwrap.dedent(
+            """
+        model.save(out + "_model")
+        model.sample(300, rng=np.random.default_rng(5)).to_parquet(out + ".parquet")
+        """
+        )
     )
-    return model
+
+    def run(*args: str) -> None:
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        proc = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, env=env)
+        assert proc.returncode == 0, proc.stderr.decode()[-3000:]
+
+    run(str(tmp_path / "a"))
+    run(str(tmp_path / "b"), str(tmp_path / "a_model"))
+    a = (tmp_path / "a.parquet").read_bytes()
+    assert a == (tmp_path / "b.parquet").read_bytes()
+    assert a == (tmp_path / "b_loaded.parquet").read_bytes()

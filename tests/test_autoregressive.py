@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from helpers import INT, TEXT, col, columns_of, fit_autoregressive, mixed_frame
+from helpers import (
+    INT,
+    TEXT,
+    assert_same_samples_in_two_processes,
+    col,
+    columns_of,
+    fit_autoregressive,
+    mixed_frame,
+)
 
 from synthohive_dbt.errors import ArtifactError, DataError, ModelError
 from synthohive_dbt.progress import EpochTrained, EventLog, Reporter, TrainingDone, TrainingStarted
@@ -136,33 +140,10 @@ def test_not_null_and_rare_values_are_respected():
 def test_determinism_and_fresh_process_load(tmp_path, precision):
     """Same data and seed: bit-identical samples in two processes; the second first
     loads the first one's artifact, before it has seen any training data."""
-    script = textwrap.dedent(
-        f"""
-        import sys, numpy as np, torch
-        torch.set_num_threads(1)
-        from synthohive_dbt.synth.base import load_model
-        out = sys.argv[1]
-        if len(sys.argv) > 2:
-            loaded = load_model(sys.argv[2])
-            loaded.sample(300, rng=np.random.default_rng(5)).to_parquet(out + "_loaded.parquet")
-        sys.path.insert(0, {str(ROOT / "tests")!r})
-        from helpers import fit_autoregressive, mixed_frame
-        model = fit_autoregressive(mixed_frame(), seed=11, epochs=3, precision={precision!r})
-        model.save(out + "_model")
-        model.sample(300, rng=np.random.default_rng(5)).to_parquet(out + ".parquet")
-        """
+    assert_same_samples_in_two_processes(
+        tmp_path,
+        f"model = fit_autoregressive(mixed_frame(), seed=11, epochs=3, precision={precision!r})",
     )
-
-    def run(*args):
-        env = {**os.environ, "OMP_NUM_THREADS": "1"}
-        proc = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, env=env)
-        assert proc.returncode == 0, proc.stderr.decode()[-3000:]
-
-    run(str(tmp_path / "a"))
-    run(str(tmp_path / "b"), str(tmp_path / "a_model"))
-    a = (tmp_path / "a.parquet").read_bytes()
-    assert a == (tmp_path / "b.parquet").read_bytes()
-    assert a == (tmp_path / "b_loaded.parquet").read_bytes()
 
 
 def test_artifact_round_trip_and_refusals(fitted, tmp_path):

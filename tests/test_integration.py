@@ -401,14 +401,14 @@ def test_project_without_a_profile_is_one_clean_error(tmp_path, monkeypatch, cap
     assert "Traceback" not in err and "internal error" not in err
 
 
-def test_ctgan_is_the_default_model_end_to_end(seeded_duckdb, capsys):
-    """`synthohive fit` without --model trains CTGAN (--precision reaches every table's
-    model); generate + dbt test still pass."""
+def test_autoregressive_is_the_default_model_end_to_end(seeded_duckdb, capsys):
+    """`synthohive fit` without --model trains the autoregressive model (--precision
+    reaches every table's model); generate + dbt test still pass."""
     ops = ["--select", "source:ops", "--precision", "float32"]
     assert synthohive(seeded_duckdb, "fit", *ops, "--epochs", "2", target="duckdb") == 0
-    assert "with ctgan" in capsys.readouterr().out
+    assert "with autoregressive" in capsys.readouterr().out
     plan = seeded_duckdb / "target" / "synthohive" / "plan.json"
-    assert '"model": "ctgan"' in plan.read_text()
+    assert '"model": "autoregressive"' in plan.read_text()
     configs = [
         json.loads(doc.read_text())["meta"]["config"]
         for doc in plan.parent.glob("models/*/model.json")

@@ -148,7 +148,9 @@ def test_model_options_are_the_models_own():
 
     autoregressive = {f.name for f in dataclasses.fields(AutoregressiveConfig)}
     assert set(MODEL_OPTIONS.options["autoregressive"]) == autoregressive - {
-        "epochs", "batch_size", "device"
+        "epochs",
+        "batch_size",
+        "device",
     }
     copula = (PACKAGE / "synth" / "copula.py").read_text()
     assert set(MODEL_OPTIONS.options["copula"]) == set(re.findall(r'extra\.get\("(\w+)"', copula))

@@ -192,18 +192,29 @@ def generated_postgres(tmp_path_factory, prepare, postgres_server) -> Iterator[G
             conn.close()
 
 
-@pytest.fixture(scope="module")
-def fitted_ctgan(tmp_path_factory, prepare, one_thread) -> Path:
-    """The artifacts of the default model (CTGAN, 5 epochs) fitted on DuckDB, on one torch
-    thread (one thread fits in seconds, two took 90 s under load)."""
+def fit_people(tmp_path_factory, prepare, *args: str) -> Path:
+    """The artifacts of ``synthohive fit *args`` on the people data in DuckDB."""
     raw = people_raw()
-    tmp = tmp_path_factory.mktemp("people_ctgan")
+    tmp = tmp_path_factory.mktemp("people_fit")
     path = tmp / "people.duckdb"
     raw.write_duckdb(path, "main_raw", raw.make_raw())
     project = prepare(tmp, duckdb=path)
-    code, output = run_cli(project, "fit", "--epochs", "5", target="duckdb")
+    code, output = run_cli(project, "fit", *args, target="duckdb")
     assert code == 0, output
     return project / "target" / "synthohive"
+
+
+@pytest.fixture(scope="module")
+def fitted_ctgan(tmp_path_factory, prepare, one_thread) -> Path:
+    """CTGAN (5 epochs) on one torch thread (one thread fits in seconds, two took 90 s
+    under load)."""
+    return fit_people(tmp_path_factory, prepare, "--model", "ctgan", "--epochs", "5")
+
+
+@pytest.fixture(scope="module")
+def fitted_default(tmp_path_factory, prepare, one_thread) -> Path:
+    """The default model (autoregressive) with its default settings."""
+    return fit_people(tmp_path_factory, prepare)
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -452,6 +463,7 @@ def forbidden_values(real: dict[str, pd.DataFrame]) -> dict[str, set[str]]:
         "generated_duckdb",
         pytest.param("generated_postgres", marks=pytest.mark.postgres),
         "fitted_ctgan",
+        "fitted_default",
     ]
 )
 def artifacts(request) -> Path:

@@ -1,0 +1,1 @@
+"""Quality: scores of synthetic against real tables, the report (JSON and HTML)."""

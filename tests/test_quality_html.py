@@ -86,13 +86,18 @@ def _report():
         [
             _col("amount", 0.654, _hist([0.5, 0.5], [0.7, 0.3])),
             _col("quantity", 0.953, _hist([0.5, 0.5], [0.5, 0.5])),
+            _col("discount", 0.9, _hist([0.5, 0.5], [0.5, 0.5])),
         ],
-        pairs=[_pair("amount", "quantity", 0.377, 0.61, -0.64)],
+        pairs=[
+            _pair("amount", "quantity", 0.377, 0.61, -0.64),
+            _pair("amount", "discount", 0.95, 0.1, 0.2),
+            _pair("quantity", "discount", 0.99, 0.0, 0.01),
+        ],
         correlation={
-            "columns": ["amount", "quantity"],
-            "real": [[1, 0.61], [0.61, 1]],
-            "synthetic": [[1, -0.64], [-0.64, 1]],
-        },  # fmt: skip
+            "columns": ["amount", "quantity", "discount"],
+            "real": [[1, 0.61, 0.1], [0.61, 1, 0.0], [0.1, 0.0, 1]],
+            "synthetic": [[1, -0.64, 0.2], [-0.64, 1, 0.01], [0.2, 0.01, 1]],
+        },
         relationships=[
             {
                 "fk": fk,

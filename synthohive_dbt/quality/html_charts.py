@@ -113,13 +113,14 @@ def _unit_bins(edges: Sequence[Any]) -> bool:
 
 
 def _ticks(values: Sequence[Any], plot_w: float, centred: bool = False) -> str:
-    """Labels of the edges (or, ``centred``, of the bins), as many as fit side by side."""
+    """Labels of the edges (or, ``centred``, of the bins) at an even step that leaves room
+    between them."""
     slots = len(values) if centred else len(values) - 1  # bins
     last = len(values) - 1
     labels = [edge_label(v) for v in values]
-    width = 5.5 * max(len(x) for x in labels) + 10  # about 9px text
-    fit = max(1, min(last or 1, int(plot_w // width)))
-    shown = sorted({round(k * last / fit) for k in range(fit + 1)})
+    room = 1.4 * (5.5 * max(len(x) for x in labels) + 4)  # about 9px text, and a gap
+    step = next((d for d in range(1, last + 1) if last % d == 0 and plot_w * d / slots >= room), 0)
+    shown = range(0, last + 1, step) if step else [0, last] if not centred else [0]
     out = []
     for i in shown:
         if centred:

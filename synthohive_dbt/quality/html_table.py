@@ -24,6 +24,7 @@ from .html_charts import (
 )
 
 EAGER_COLUMNS = 24
+OPEN_PAIRS = 10  # a table with at most this many scored pairs lists them open
 GOOD, FAIR = 0.8, 0.6  # score colours: green from GOOD, amber from FAIR, red below
 
 
@@ -211,8 +212,10 @@ def _pairs(pairs: Sequence[Mapping[str, Any]], correlation: Mapping[str, Any], n
     html = ["<section><h3>Column pair trends</h3>", _heatmaps(correlation, name)]
     if pairs:
         rows = "".join(pair_row(pairs[i]) for i in worst_first(pairs))
+        open_ = " open" if len(pairs) <= OPEN_PAIRS else ""
         html.append(
-            f'<details class="list"><summary>All pairs ({len(pairs)}), worst first</summary>'
+            f'<details class="list"{open_}><summary>All pairs ({len(pairs)}), worst first'
+            "</summary>"
             '<div class="scroll"><table><thead><tr><th>Pair</th><th>Metric</th><th>Score</th>'
             f"<th>Real corr.</th><th>Synthetic corr.</th></tr></thead><tbody>{rows}</tbody>"
             "</table></div></details>"
@@ -222,7 +225,7 @@ def _pairs(pairs: Sequence[Mapping[str, Any]], correlation: Mapping[str, Any], n
 
 def _heatmaps(correlation: Mapping[str, Any], name: str) -> str:
     names = [str(c) for c in correlation.get("columns") or []]
-    if len(names) < 2:
+    if len(names) < 3:  # one correlation: the pairs table says it all
         return ""
     real, fake = correlation.get("real") or [], correlation.get("synthetic") or []
     diff = [

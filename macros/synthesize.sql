@@ -18,10 +18,11 @@
     model       autoregressive, ctgan or copula ('autoregressive'; copula is fastest)
     epochs, batch_size, device ('cpu'), precision ('auto')   training options
     artifacts   where models are saved, relative to the project ('target/synthohive')
+    report      also write the quality report into the artifacts folder (false)
 -#}
 {% macro synthesize(select=none, exclude=none, schema=none, scale=none, seed=none, refit=none,
                     model=none, epochs=none, batch_size=none, device=none, precision=none,
-                    artifacts=none) %}
+                    artifacts=none, report=none) %}
   {%- if not execute -%}
     {{ return({}) }}
   {%- endif -%}
@@ -42,7 +43,7 @@
   {%- set given = {
       'select': select, 'exclude': exclude, 'schema': schema, 'scale': scale, 'seed': seed,
       'refit': refit, 'model': model, 'epochs': epochs, 'batch_size': batch_size,
-      'device': device, 'precision': precision, 'artifacts': artifacts} -%}
+      'device': device, 'precision': precision, 'artifacts': artifacts, 'report': report} -%}
   {%- set args = {} -%}
   {%- for key, value in given.items() -%}
     {%- set chosen = value if value is not none else defaults.get(key) -%}

@@ -38,6 +38,7 @@ from .privacy.settings import PrivacySettings, is_copy
 from .progress import SILENT, Reporter, TableKept
 from .project import Project, compile_models, load_project
 from .project.placements import placements
+from .quality.run import DEFAULT_SAMPLE_ROWS, ReportResult, write_quality_report
 from .relational import RelationalModel
 from .relational.discovery import graph_rules
 from .relational.refit import Refit, merge, plan_refit, saved_artifacts
@@ -342,3 +343,29 @@ def generate_files(
         warnings=tuple(warnings),
         target=project.target_name,
     )
+
+
+def report(
+    opts: ProjectOptions,
+    *,
+    schema: str = DEFAULT_SCHEMA,
+    artifacts: Path | None = None,
+    output: Path | None = None,
+    json_path: Path | None = None,
+    fail_under: float | None = None,
+    sample_rows: int = DEFAULT_SAMPLE_ROWS,
+    seed: int = 0,
+    reporter: Reporter = SILENT,
+) -> ReportResult:
+    """Score the synthetic tables in ``schema`` against the real ones and write the
+    report (``quality.run``); the gate's outcome is in the result."""
+    project = open_project(opts)
+    where = artifacts_dir(project.project_dir, artifacts)
+    relational = RelationalModel.load(where)
+    with open_warehouse(project.adapter_type, project.credentials) as wh:
+        return write_quality_report(
+            relational, wh, where, project_dir=project.project_dir,
+            synthohive_vars=synthohive_vars(project.config), schema=schema, output=output,
+            json_path=json_path, fail_under=fail_under, sample_rows=sample_rows, seed=seed,
+            reporter=reporter,
+        )  # fmt: skip

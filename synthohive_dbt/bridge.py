@@ -50,6 +50,7 @@ class OperationArgs:
     device: str = "cpu"
     precision: str | None = None
     artifacts: str | None = None
+    report: bool = False  # also write the quality report (``synthohive report``)
 
 
 def parse_args(raw: Mapping[str, Any]) -> OperationArgs:
@@ -94,8 +95,9 @@ def parse_args(raw: Mapping[str, Any]) -> OperationArgs:
     for name in ("schema", "model", "device", "artifacts"):
         if name in values and not (isinstance(values[name], str) and values[name].strip()):
             problems.append(f"{name} must be a non-empty string, got {values[name]!r}")
-    if "refit" in values and not isinstance(values["refit"], bool):
-        problems.append(f"refit must be true or false, got {values['refit']!r}")
+    for name in ("refit", "report"):
+        if name in values and not isinstance(values[name], bool):
+            problems.append(f"{name} must be true or false, got {values[name]!r}")
     models = available_models()
     if isinstance(values.get("model"), str) and values["model"] not in models:
         problems.append(f"model {values['model']!r} is unknown; choose one of {', '.join(models)}")
@@ -192,6 +194,17 @@ def synthesize(adapter: Any, args: OperationArgs) -> dict[str, Any]:
     written = write_tables(relational, wh, where, options, reporter)
     privacy = measure_privacy(relational, wh, where, seed=args.seed, reporter=reporter)
     write_report(Path(artifacts) / PRIVACY_JSON, privacy)
+    report_path = None
+    if args.report:
+        from .quality.run import summary_lines, write_quality_report
+
+        result = write_quality_report(
+            relational, wh, Path(artifacts), project_dir=Path(config.project_root),
+            synthohive_vars=synthohive_vars(config), schema=args.schema, seed=args.seed,
+            reporter=reporter,
+        )  # fmt: skip
+        report_path = str(result.html)
+        lines += [f"synthohive: {line}" for line in summary_lines(result)]
     seconds = time.perf_counter() - start
     lines += [f"  {args.schema}.{name}: {rows} rows" for name, rows in written.items()]
     lines += [
@@ -209,6 +222,7 @@ def synthesize(adapter: Any, args: OperationArgs) -> dict[str, Any]:
         "fitted": fitted,
         "artifacts": str(artifacts),
         "seconds": round(seconds, 3),
+        "report": report_path,
         "lines": lines,
     }
 

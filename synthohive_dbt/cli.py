@@ -239,7 +239,34 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .api import report
+    from .options import DEFAULT_SCHEMA
+    from .quality.run import summary_lines
+
+    result = report(
+        _project_options(args),
+        schema=args.schema or DEFAULT_SCHEMA,
+        artifacts=args.artifacts,
+        output=args.output,
+        json_path=args.json,
+        fail_under=args.fail_under,
+        sample_rows=args.sample_rows,
+        seed=args.seed,
+        reporter=progress_reporter(args),
+    )
+    for line in summary_lines(result):
+        print(line)
+    if not result.passed:
+        print("error: the quality gate failed:", file=sys.stderr)
+        for failure in result.gate["failures"]:
+            print(f"  {failure}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
 COMMANDS = {"inspect": cmd_inspect, "fit": cmd_fit, "generate": cmd_generate}
+COMMANDS["report"] = cmd_report
 COMMANDS["init"] = cmd_init
 
 

@@ -165,8 +165,44 @@ def build_parser() -> argparse.ArgumentParser:
         help="write dbt Python models (DuckDB) into models/synthohive/ that sample from the "
         "artifacts when dbt runs them",
     )
+    _report_parser(sub)
     _init_parser(sub)
     return parser
+
+
+def _report_parser(sub) -> None:
+    p = sub.add_parser(
+        "report",
+        help="score the synthetic tables against the real ones: an HTML and a JSON report, "
+        "scores in the generated sources YAML, and a gate (--fail-under)",
+    )
+    _project_args(p)
+    p.add_argument(
+        "--artifacts", type=Path, default=None, help="default: PROJECT/target/synthohive/"
+    )
+    p.add_argument(
+        "--schema", default=None, help="where the synthetic tables are (default synthohive)"
+    )
+    p.add_argument(
+        "--output", type=Path, default=None, help="HTML file (default: ARTIFACTS/report.html)"
+    )
+    p.add_argument(
+        "--json", type=Path, default=None, help="JSON file (default: ARTIFACTS/report.json)"
+    )
+    p.add_argument(
+        "--fail-under",
+        type=float,
+        default=None,
+        help="exit 1 when the overall score is below this (0 to 1); per-table thresholds: "
+        "vars synthohive.report.tables.NAME.fail_under",
+    )
+    p.add_argument(
+        "--sample-rows",
+        type=int,
+        default=50_000,
+        help="rows read from each real and synthetic table at most (a seeded sample)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the samples")
 
 
 def _init_parser(sub) -> None:

@@ -40,6 +40,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 import numpy as np
@@ -478,6 +479,48 @@ def test_artifacts_hold_no_real_personal_or_rare_value(artifacts):
     leaked = {name: sorted(values & stored)[:5] for name, values in forbidden.items()}
     leaked = {name: values for name, values in leaked.items() if values}
     assert not leaked, f"real values stored in {artifacts} (first five per column): {leaked}"
+
+
+def test_quality_report_shows_no_real_personal_or_rare_value(generated):
+    """`synthohive report` on the people data: no real value of a personal column and no
+    rare real text value in the HTML or the JSON (charts label common values only)."""
+    code, output = run_cli(
+        generated.project,
+        "report",
+        "--schema",
+        generated.schema,
+        "--quiet",
+        target=generated.target,
+    )
+    assert code == 0, output
+    folder = generated.project / "target" / "synthohive"
+    report = json.loads((folder / "report.json").read_text())
+    shown: set[str] = set()
+    collect_json_strings(report, shown)
+    html = (folder / "report.html").read_text()
+    forbidden = forbidden_values(generated.real)
+    assert len(forbidden["customers.city"]) > 100  # the check has rare values to look for
+    leaked = {
+        name: sorted(v for v in values if v in shown or (len(v) >= 4 and escape(v) in html))[:5]
+        for name, values in forbidden.items()
+    }
+    leaked = {name: values for name, values in leaked.items() if values}
+    assert not leaked, f"real values in the report (first five per column): {leaked}"
+    # and it is a real report: common categories are labelled in the charts
+    tables = {t["name"]: t for t in report["tables"]}
+    assert {"customers", "employees", "invoices"} <= set(tables)
+
+
+def collect_json_strings(value, out: set[str]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.add(str(k))
+            collect_json_strings(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            collect_json_strings(v, out)
+    elif isinstance(value, str):
+        out.add(value)
 
 
 # -- a planted real value ----------------------------------------------------------------

@@ -109,7 +109,7 @@ def write_files(files: Iterable[GeneratedFile], owned_dirs: Iterable[Path] = ())
     """Check every file, then write each one atomically (temp file + rename)."""
     files = list(files)
     check_files(files, owned_dirs)
-    return [_write_atomic(Path(f.path), f.text) for f in files]
+    return [write_atomic(Path(f.path), f.text) for f in files]
 
 
 def write_generated(path: Path, text: str) -> Path:
@@ -117,7 +117,8 @@ def write_generated(path: Path, text: str) -> Path:
     return write_files([GeneratedFile(Path(path), text)])[0]
 
 
-def _write_atomic(path: Path, text: str) -> Path:
+def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` through a temporary file beside ``path`` and one rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".synthohive-", suffix=".tmp")
     try:

@@ -133,11 +133,11 @@ def resolve(
         settings = {}
     if not isinstance(settings, Mapping):
         raise EmitError(f"{where} must be a mapping, got {settings!r}")
-    unknown = sorted(set(settings) - {"thresholds", "fidelity_severity", "tables", "privacy"})
+    # "report" is the quality report's gate (quality.gate)
+    known_keys = {"thresholds", "fidelity_severity", "tables", "privacy", "report"}
     problems += [
-        f"{where}.{k} is not a setting; known ones are thresholds, fidelity_severity, tables, "
-        "privacy"
-        for k in unknown
+        f"{where}.{k} is not a setting; known ones are {', '.join(sorted(known_keys))}"
+        for k in sorted(set(settings) - known_keys)
     ]
     base = _layer(Fidelity(), settings, where, problems)
     per_table = settings.get("tables") or {}

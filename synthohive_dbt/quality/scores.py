@@ -77,7 +77,8 @@ def tv_complement(real: pd.Series, synthetic: pd.Series) -> float:
     p = real.value_counts(normalize=True)
     q = synthetic.value_counts(normalize=True)
     p, q = p.align(q, fill_value=0.0)
-    return 1.0 - 0.5 * float(np.abs(p.to_numpy() - q.to_numpy()).sum())
+    # clipped: float sums of shares can stray a rounding error below 0
+    return max(0.0, 1.0 - 0.5 * float(np.abs(p.to_numpy() - q.to_numpy()).sum()))
 
 
 # -- pairs -----------------------------------------------------------------------------------
@@ -112,7 +113,7 @@ def constant(values: np.ndarray) -> bool:
 def correlation_similarity(real: float, synthetic: float) -> float:
     if np.isnan(real) or np.isnan(synthetic):
         return np.nan
-    return 1.0 - abs(real - synthetic) / 2.0
+    return max(0.0, 1.0 - abs(real - synthetic) / 2.0)
 
 
 def bin_codes(values: np.ndarray, bins: int = PAIR_BINS) -> np.ndarray:
@@ -146,7 +147,7 @@ def contingency(
     counts_real = np.bincount(inverse[:n_real], minlength=len(cells))
     counts_synth = np.bincount(inverse[n_real:], minlength=len(cells))
     tvd = 0.5 * np.abs(counts_real / n_real - counts_synth / n_synth).sum()
-    return float(1.0 - tvd), cramers_v(cells // width, cells % width, counts_real)
+    return max(0.0, float(1.0 - tvd)), cramers_v(cells // width, cells % width, counts_real)
 
 
 def cramers_v(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray) -> float:

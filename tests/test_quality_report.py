@@ -50,7 +50,7 @@ def check_report(project: Path, schema: str, target: str, capsys) -> dict:
     assert relationships and all(r["orphans"] == 0 for r in relationships)
     assert report["gate"] == {"fail_under": None, "tables": {}, "passed": True, "failures": []}
     html = (artifacts / "report.html").read_text()
-    assert html.startswith(HTML_MARK) and "<svg" in html
+    assert html.startswith(HTML_MARK) and "<svg" in html and "Not scored" in html
     return report
 
 

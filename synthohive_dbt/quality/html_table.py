@@ -74,6 +74,7 @@ def table_section(table: Mapping[str, Any], index: int, lazy: dict[str, str], op
         _metrics(table),
         _integrity(table.get("integrity")),
         _columns(table.get("columns") or [], index, lazy),
+        _unscored(table.get("unscored") or []),
         _pairs(table.get("pairs") or [], table.get("correlation") or {}, name),
         _relationships(table.get("relationships") or []),
     ]
@@ -150,6 +151,16 @@ def _no_chart(column: Mapping[str, Any]) -> str:
         "No values shown: a personal column, or too few real values to chart without "
         "revealing one. Only the score is shown."
     )
+
+
+def _unscored(columns: Sequence[Mapping[str, Any]]) -> str:
+    """Columns the report leaves out (keys, personal columns, identifier-like text)."""
+    if not columns:
+        return ""
+    items = "".join(
+        f"<li><b>{esc(c.get('name', ''))}</b>: {esc(c.get('reason', ''))}</li>" for c in columns
+    )
+    return f"<section><h3>Not scored <small>({len(columns)})</small></h3><ul>{items}</ul></section>"
 
 
 def _columns(columns: Sequence[Mapping[str, Any]], index: int, lazy: dict[str, str]) -> str:

@@ -52,6 +52,29 @@ def postgres_server() -> dict[str, Any]:
     )
 
 
+@pytest.fixture
+def postgres_project(
+    tmp_path, monkeypatch, postgres_server, dbt_project
+) -> Iterator[tuple[Path, str]]:
+    """(a copy of integration_tests, the schema to write synthetic tables into) on fresh
+    Postgres schemas (``base`` in ``SYNTHOHIVE_IT_PG_SCHEMA``, its ``_raw``/``_ops`` and
+    the ``_synth`` one), all dropped afterwards."""
+    import uuid
+
+    import psycopg2
+
+    base = f"it_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("SYNTHOHIVE_IT_PG_SCHEMA", base)
+    try:
+        yield dbt_project(tmp_path), f"{base}_synth"
+    finally:
+        with psycopg2.connect(**postgres_server) as conn:
+            conn.autocommit = True
+            cur = conn.cursor()
+            for schema in (base, f"{base}_raw", f"{base}_ops", f"{base}_synth"):
+                cur.execute(f"drop schema if exists {schema} cascade")
+
+
 @pytest.fixture(scope="session")
 def dbt_project() -> Callable[..., Path]:
     """``dbt_project(dest, name="integration_tests", deps=True)``: a fresh copy of

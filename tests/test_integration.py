@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import uuid
 from pathlib import Path
 
 import duckdb
@@ -83,29 +82,19 @@ def test_end_to_end_duckdb(duckdb_project, tmp_path, capsys):
 
 
 @pytest.mark.postgres
-def test_end_to_end_postgres(tmp_path, monkeypatch, capsys, postgres_server, dbt_project):
+def test_end_to_end_postgres(postgres_project, capsys):
     import psycopg2
 
-    base = f"it_{uuid.uuid4().hex[:8]}"
-    monkeypatch.setenv("SYNTHOHIVE_IT_PG_SCHEMA", base)
-    project = dbt_project(tmp_path)
-    synth_schema = f"{base}_synth"
-    try:
-        run_end_to_end(project, "postgres", synth_schema, capsys)
-        with psycopg2.connect(**PG) as conn:
-            cur = conn.cursor()
-            cur.execute(
-                f"select count(*) from {synth_schema}.flights f left join "
-                f"{synth_schema}.airports a on f.dest = a.code "
-                "where f.dest is not null and a.code is null"
-            )
-            assert cur.fetchone()[0] == 0
-    finally:
-        with psycopg2.connect(**PG) as conn:
-            conn.autocommit = True
-            cur = conn.cursor()
-            for schema in (base, f"{base}_raw", f"{base}_ops", synth_schema):
-                cur.execute(f"drop schema if exists {schema} cascade")
+    project, synth_schema = postgres_project
+    run_end_to_end(project, "postgres", synth_schema, capsys)
+    with psycopg2.connect(**PG) as conn:
+        cur = conn.cursor()
+        cur.execute(
+            f"select count(*) from {synth_schema}.flights f left join "
+            f"{synth_schema}.airports a on f.dest = a.code "
+            "where f.dest is not null and a.code is null"
+        )
+        assert cur.fetchone()[0] == 0
 
 
 # -- bad input: one readable error, non-zero exit, nothing written -------------------------

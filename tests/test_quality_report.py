@@ -5,12 +5,11 @@ shape, the scores in the generated YAML, the gate's exit codes, refusals, and
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import PG, dbt, synthohive
+from helpers import dbt, synthohive
 
 from synthohive_dbt.errors import EmitError
 from synthohive_dbt.quality.gate import GateSettings, apply_gate, gate_settings
@@ -100,22 +99,10 @@ def test_report_duckdb(tmp_path, monkeypatch, dbt_project, capsys):
 
 
 @pytest.mark.postgres
-def test_report_postgres(tmp_path, monkeypatch, postgres_server, dbt_project, capsys):
-    import psycopg2
-
-    base = f"rp_{uuid.uuid4().hex[:8]}"
-    monkeypatch.setenv("SYNTHOHIVE_IT_PG_SCHEMA", base)
-    project = dbt_project(tmp_path)
-    synth = f"{base}_synth"
-    try:
-        fit_generate(project, "postgres", synth)
-        check_report(project, synth, "postgres", capsys)
-    finally:
-        with psycopg2.connect(**PG) as conn:
-            conn.autocommit = True
-            cur = conn.cursor()
-            for schema in (base, f"{base}_raw", f"{base}_ops", synth):
-                cur.execute(f"drop schema if exists {schema} cascade")
+def test_report_postgres(postgres_project, capsys):
+    project, synth = postgres_project
+    fit_generate(project, "postgres", synth)
+    check_report(project, synth, "postgres", capsys)
 
 
 def test_run_operation_writes_the_report(tmp_path, monkeypatch, dbt_project):

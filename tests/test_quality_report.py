@@ -48,7 +48,13 @@ def check_report(project: Path, schema: str, target: str, capsys) -> dict:
     relationships = [r for t in report["tables"] for r in t["relationships"]]
     assert relationships and all(r["orphans"] == 0 for r in relationships)
     assert report["gate"] == {"fail_under": None, "tables": {}, "passed": True, "failures": []}
+    # the holdout privacy metrics of the generate, with their distance histograms
+    histograms = [t["privacy"]["dcr_histogram"] for t in report["tables"] if t["privacy"]]
+    assert histograms and all(h is None or len(h["edges"]) == 21 for h in histograms)
+    drawn = [h for h in histograms if h]
+    assert drawn and all(abs(sum(h["training"]) - 1) < 1e-9 for h in drawn)
     html = (artifacts / "report.html").read_text()
+    assert "Distance of synthetic rows" in html
     assert html.startswith(HTML_MARK) and "<svg" in html and "Not scored" in html
     return report
 

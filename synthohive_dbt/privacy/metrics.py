@@ -90,6 +90,9 @@ class TablePrivacy:
     passed: bool
     reasons: tuple[str, ...]
     note: str | None = None
+    # distances to the closest training row and to the closest holdout row, as shares per
+    # bin: {"edges", "training", "holdout"} (aggregates only; for the quality report)
+    dcr_histogram: dict | None = None
 
     def to_json(self) -> dict:
         """A JSON-ready dict: tuples become lists, NaN becomes None."""
@@ -174,6 +177,7 @@ def table_privacy(
         table, rows, exact_rows, columns, exact.training, exact.holdout, exact.unique,
         exact.unique_training_share, dcr, nndr, margin,
         passed=not reasons, reasons=reasons, note=note,
+        dcr_histogram=_dcr_histogram(to_train[:, 0], to_hold),
     )  # fmt: skip
 
 
@@ -275,6 +279,21 @@ def _dcr_share(to_train: np.ndarray, to_hold: np.ndarray) -> float:
     tie = np.abs(to_train - to_hold) <= TIE_TOLERANCE
     closer = (to_train < to_hold) & ~tie
     return float(closer.mean() + 0.5 * tie.mean())
+
+
+def _dcr_histogram(to_train: np.ndarray, to_hold: np.ndarray, bins: int = 20) -> dict:
+    """Shares of synthetic rows per distance bin, to training and to holdout rows; bins
+    span 0 to the 99th percentile of both (farther rows count in the last bin)."""
+    top = float(np.quantile(np.concatenate([to_train, to_hold]), 0.99))
+    edges = np.linspace(0.0, top if top > 0 else 1.0, bins + 1)
+
+    def shares(d: np.ndarray) -> list[float]:
+        counts = np.bincount(np.clip(np.searchsorted(edges, d, "right") - 1, 0, bins - 1),
+                             minlength=bins)  # fmt: skip
+        return [float(c) for c in counts / max(len(d), 1)]
+
+    return {"edges": [float(e) for e in edges], "training": shares(to_train),
+            "holdout": shares(to_hold)}  # fmt: skip
 
 
 def _nndr_median(dist: np.ndarray) -> float:

@@ -36,7 +36,7 @@ KINDS = {
 #: text columns with at least this many values, nearly all distinct, are not scored
 UNIQUE_TEXT_MIN, UNIQUE_TEXT_SHARE = 20, 0.9
 PRIVACY_FIELDS = ("dcr_share", "exact_match_training", "exact_match_holdout", "nndr_median",
-                  "passed", "note")  # fmt: skip
+                  "passed", "reasons", "note", "dcr_histogram")  # fmt: skip
 
 
 def report_spec(

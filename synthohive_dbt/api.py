@@ -41,6 +41,7 @@ from .project.placements import placements
 from .quality.run import DEFAULT_SAMPLE_ROWS, ReportResult, write_quality_report
 from .relational import RelationalModel
 from .relational.discovery import graph_rules
+from .relational.engine import SavedArtifacts
 from .relational.refit import Refit, merge, plan_refit, saved_artifacts
 from .relational.rulesets import RuleSet
 from .schema import ColumnType, SchemaGraph
@@ -361,7 +362,16 @@ def report(
     report (``quality.run``); the gate's outcome is in the result."""
     project = open_project(opts)
     where = artifacts_dir(project.project_dir, artifacts)
-    relational = RelationalModel.load(where)
+    saved = SavedArtifacts.read(where)
+    keys = None
+    if opts.select or opts.exclude:  # the selected tables among the saved ones
+        keys = [k for k in saved.order if k in set(project.selected)]
+        if not keys:
+            raise SelectionError(
+                f"the selection chose none of the tables saved in {where}; "
+                f"they are: {', '.join(saved.order)}"
+            )
+    relational = saved.load(keys)
     with open_warehouse(project.adapter_type, project.credentials) as wh:
         return write_quality_report(
             relational, wh, where, project_dir=project.project_dir,

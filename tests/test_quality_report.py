@@ -89,6 +89,15 @@ def test_report_duckdb(tmp_path, monkeypatch, dbt_project, capsys):
     err = capsys.readouterr().err
     assert code == 1 and "'airports' scores" in err and "'nope' has a threshold" in err
 
+    # --select: the selected tables among the saved ones
+    select = ("--select", "source:ops.flights", "source:ops.airports")
+    assert synthohive(project, "report", *select, "--quiet", target="duckdb") == 0
+    written = json.loads((project / "target/synthohive/report.json").read_text())
+    assert [t["name"] for t in written["tables"]] == ["airports", "flights"]
+    assert [r["fk"] for r in written["tables"][1]["relationships"]] == [
+        "flights(dest) -> airports(code)", "flights(origin) -> airports(code)"
+    ]  # fmt: skip
+
     # a file the report did not write is never replaced; nothing is written
     mine = tmp_path / "mine.html"
     mine.write_text("<p>my notes</p>")

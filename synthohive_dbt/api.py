@@ -158,8 +158,12 @@ def fit(
     artifacts: Path | None = None,
     reporter: Reporter = SILENT,
     full_refresh: bool = False,
+    sample_rows: int | None = None,
 ) -> FitResult:
     """Fit the selected tables and save the artifacts (default PROJECT/target/synthohive).
+
+    ``sample_rows``: read at most this many rows of each root table (and the children of
+    those rows), sampled inside the warehouse (``warehouse.sampling``).
 
     A table whose fingerprint is unchanged since the artifacts at that path were saved keeps
     its saved model; ``full_refresh`` trains every model it reads again. With
@@ -208,6 +212,7 @@ def fit(
                 reporter=reporter,
                 previous=None if full_refresh else saved,
                 synthohive_vars=synthohive_vars(project.config),
+                sample_rows=sample_rows,
             )
         warnings += checked.warnings
     relational = merge(refit, fitted, saved)

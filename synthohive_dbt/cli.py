@@ -72,6 +72,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         artifacts=args.artifacts,
         reporter=progress_reporter(args),
         full_refresh=args.full_refresh,
+        sample_rows=args.sample_rows,
     )
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -81,6 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument(
+        "--sample-rows",
+        type=int,
+        default=None,
+        help="read at most N rows of each root table, sampled inside the warehouse by a "
+        "hash of the primary key and --seed; child tables keep the children of the sampled "
+        "rows (FK-closed); generate still makes tables of the real sizes",
+    )
+    p.add_argument(
         "--batch-size",
         type=int,
         default=None,

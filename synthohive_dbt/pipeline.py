@@ -32,6 +32,7 @@ from .schema.inferred import infer_from_data
 from .schema.validate import validate_data
 from .synth.base import ModelOptions
 from .warehouse import Warehouse
+from .warehouse.sampling import SamplePlan, plan_sample
 
 
 def fit_graph(
@@ -44,14 +45,17 @@ def fit_graph(
     reporter: Reporter = SILENT,
     previous: SavedArtifacts | None = None,
     synthohive_vars: Mapping[str, Any] | None = None,
+    sample_rows: int | None = None,
 ) -> tuple[RelationalModel, SchemaGraph, dict[str, int]]:
     """Read, validate and fit every table of ``graph`` through an open warehouse.
 
     Tables whose fingerprint matches ``previous`` (saved artifacts) keep their saved model.
     ``synthohive_vars`` (the project's ``synthohive`` var) holds the privacy settings;
     every problem with them and with the privacy markings is raised at once, before
-    anything is read. Returns the fitted model, the validated graph and the real row
-    count per table name.
+    anything is read. ``sample_rows`` (and each table's ``synthohive_sample_rows``) reads
+    an FK-closed sample selected inside the warehouse (``warehouse.sampling``); the plans
+    keep the real row counts. Returns the fitted model, the validated graph and the rows
+    read per table name.
     """
     _check_identifiers(graph)
     privacy = check_privacy(graph, synthohive_vars)
@@ -60,7 +64,10 @@ def fit_graph(
         graph, model=model, options=options, seed=seed, privacy=privacy
     )
     reporter.emit(Stage("read", len(graph.tables)))
-    graph, _, frames = read_and_validate(graph, wh, reporter=reporter)
+    sample, real_rows = plan_warehouse_sample(graph, wh, sample_rows, seed)
+    for warning in sample.warnings:
+        graph = replace(graph, warnings=(*graph.warnings, warning))
+    graph, _, frames = read_and_validate(graph, wh, reporter=reporter, conditions=sample.conditions)
     reporter.emit(Stage("fit", len(graph.tables)))
     relational = fit_relational(
         graph,
@@ -72,6 +79,7 @@ def fit_graph(
         previous=previous,
         definitions=definitions,
         privacy=privacy,
+        real_rows={k: real_rows[k] for k in sample.conditions},
     )
     rows = {graph.table(k).name: len(frames[k]) for k in graph.order}
     return relational, graph, rows
@@ -127,33 +135,73 @@ def _estimated_bytes(rows: int, columns: int) -> int:
     return rows * max(columns, 1) * 48
 
 
+def plan_warehouse_sample(
+    graph: SchemaGraph, wh: Warehouse, sample_rows: int | None, seed: int
+) -> tuple[SamplePlan, dict[str, int]]:
+    """(the in-warehouse sample of ``graph``, each sampled table's real row count) for
+    ``--sample-rows`` and the tables' ``synthohive_sample_rows``; nothing when neither is
+    set. Bad values are one DataError listing each."""
+    limits: dict[str, int] = {}
+    problems = []
+    for key in graph.order:
+        table = graph.table(key)
+        value = table.meta.get("synthohive_sample_rows", sample_rows)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            where = (
+                f"{table.display}: synthohive_sample_rows"
+                if value is not sample_rows
+                else ("--sample-rows")
+            )
+            problems.append(f"{where} must be a whole number of rows >= 1, got {value!r}")
+            continue
+        limits[key] = value
+    if problems:
+        raise DataError("the sample sizes are invalid", sorted(set(problems)))
+    if not limits:
+        return SamplePlan(), {}
+    real = {key: wh.row_count(graph.table(key).relation) for key in graph.order}
+    sample = plan_sample(graph, wh.dialect, limits, real, seed)
+    return sample, {key: real[key] for key in sample.conditions}
+
+
 def _check_sizes(
-    graph: SchemaGraph, wh: Warehouse, types: dict[str, dict[str, ColumnType]]
+    graph: SchemaGraph,
+    wh: Warehouse,
+    types: dict[str, dict[str, ColumnType]],
+    conditions: Mapping[str, str],
 ) -> list[str]:
-    """Problems for the tables whose real rows would not fit in the read budget."""
+    """Problems for the tables whose rows to read would not fit in the read budget."""
     budget = read_budget_bytes()
     problems, total = [], 0
     for key in graph.order:
         table = graph.table(key)
-        rows = wh.row_count(table.relation)
+        rows = wh.row_count(table.relation, conditions.get(key))
         need = _estimated_bytes(rows, len(types[key]))
         total += need
         if need > budget or total > budget:
             problems.append(
                 f"{table.display} has {rows:,} rows (about {need / 2**30:.1f} GiB in memory); "
                 f"fit holds the selected tables in memory and has {budget / 2**30:.1f} GiB "
-                "(SYNTHOHIVE_MAX_READ_BYTES). Fit on a sampled dbt model instead (e.g. "
-                "`select * from {{ source(...) }} using sample 10%` on DuckDB, "
-                "`tablesample system (10)` on Postgres) selected with --select"
+                "(SYNTHOHIVE_MAX_READ_BYTES). Fit on a sample selected inside the warehouse: "
+                "`synthohive fit --sample-rows N` (or `synthohive_sample_rows: N` in the "
+                "table's config.meta)"
             )
     return problems
 
 
 def read_and_validate(
-    graph: SchemaGraph, wh: Warehouse, *, reporter: Reporter = SILENT
+    graph: SchemaGraph,
+    wh: Warehouse,
+    *,
+    reporter: Reporter = SILENT,
+    conditions: Mapping[str, str] | None = None,
 ) -> tuple[SchemaGraph, dict[str, dict[str, ColumnType]], dict[str, pd.DataFrame]]:
-    """Read real types and rows of every table, validate everything at once, then add
-    what the rows show and no test declares (identifiers, probable FKs: ``inferred``)."""
+    """Read real types and rows of every table (those meeting its SQL condition in
+    ``conditions``, a sample), validate everything at once, then add what the rows show
+    and no test declares (identifiers, probable FKs: ``inferred``)."""
+    conditions = conditions or {}
     types: dict[str, dict[str, ColumnType]] = {}
     frames: dict[str, pd.DataFrame] = {}
     problems: list[str] = []
@@ -166,12 +214,12 @@ def read_and_validate(
             continue
     if problems:
         raise SchemaValidationError("cannot read the selected tables", problems)
-    too_big = _check_sizes(graph, wh, types)
+    too_big = _check_sizes(graph, wh, types, conditions)
     if too_big:  # checked before reading anything
         raise DataError("the selected tables do not fit in memory", too_big)
     for key in graph.order:
         table = graph.table(key)
-        frames[key] = wh.read(table.relation)
+        frames[key] = wh.read(table.relation, where=conditions.get(key))
         reporter.emit(TableRead(table.name, len(frames[key])))
     graph = validate_data(graph, types, frames)
     graph = infer_from_data(graph, types, frames)

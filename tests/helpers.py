@@ -83,6 +83,16 @@ def raw_loader(project: str) -> ModuleType:
     return module
 
 
+def raw_tables() -> ModuleType:
+    """``integration_tests/raw_tables.py``: ``write_duckdb(path, schema, frames, types)``
+    and ``write_postgres(schema, frames, types)`` (types: table -> column -> SQL type)."""
+    path = ROOT / "integration_tests" / "raw_tables.py"
+    spec = importlib.util.spec_from_file_location("integration_raw_tables", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def jaffle_real() -> ModuleType:
     """``integration_tests/jaffle_real/load_raw.py``."""
     return raw_loader("jaffle_real")

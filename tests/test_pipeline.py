@@ -75,9 +75,13 @@ def test_refuses_real_schema(warehouse):
 
 def test_table_larger_than_memory_budget_is_refused_before_reading(warehouse, monkeypatch):
     wh, _ = warehouse
-    monkeypatch.setenv("SYNTHOHIVE_MAX_READ_BYTES", "10000")
+    monkeypatch.setenv("SYNTHOHIVE_MAX_READ_BYTES", "50000")
     with pytest.raises(DataError) as info:
         fit_graph(graph(), wh)
     text = str(info.value)
     assert "kids" in text
-    assert "1,000 rows" in text and "using sample" in text
+    assert "1,000 rows" in text and "--sample-rows N" in text
+    # with a sample, the rows to read are counted in the warehouse: the same budget passes
+    relational, _, rows = fit_graph(graph(), wh, model="copula", sample_rows=10)
+    assert sum(rows.values()) < 1000
+    assert max(p.rows for p in relational.plans.values()) == 1000  # the real count kept

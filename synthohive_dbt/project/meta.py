@@ -92,6 +92,9 @@ _KEYS = (
             "per-table training epochs (overrides `--epochs`)", _positive_int, True),
     MetaKey("synthohive_batch_size", Place.TABLE, "500",
             "per-table batch size (overrides `--batch-size`)", _positive_int, True),
+    MetaKey("synthohive_sample_rows", Place.TABLE, "200000",
+            "fit reads at most this many rows of this root table, sampled inside the "
+            "warehouse; its children follow (overrides `--sample-rows`)", _positive_int),
     MetaKey("synthohive_thresholds", Place.TABLE, "{...}",
             "per-table fidelity-test thresholds (see "
             "[Generated tests](#generated-tests-and-thresholds))",

@@ -276,6 +276,7 @@ def fit_relational(
     previous: SavedArtifacts | None = None,
     definitions: Mapping[str, str] | None = None,
     privacy: PrivacySettings | None = None,
+    real_rows: Mapping[str, int] | None = None,
 ) -> RelationalModel:
     """Plan every table of ``graph`` and fit its model on the real ``frames``.
 
@@ -309,6 +310,8 @@ def fit_relational(
         table_cls = CopyModel if prep.plan.copied else model_cls
         models[key] = _fit_table(table_cls, prep, options, seed, reporter)
     plans = {key: prepared[key].plan for key in graph.order}
+    for key, rows in (real_rows or {}).items():  # fitted on a sample: generate real sizes
+        plans[key] = replace(plans[key], rows=int(rows))
     return RelationalModel(
         plans=plans,
         order=graph.order,

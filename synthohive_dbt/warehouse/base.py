@@ -74,6 +74,15 @@ class _Stage:
     rows: int = 0
 
 
+@dataclass(frozen=True)
+class Scan:
+    """Which rows a read takes: those matching ``where`` (SQL on the table's columns),
+    at most ``limit`` of them; None: no bound."""
+
+    limit: int | None = None
+    where: str | None = None
+
+
 class Warehouse(ABC):
     """A native connection to one warehouse. Use as a context manager, or call close()."""
 
@@ -106,23 +115,31 @@ class Warehouse(ABC):
     def list_tables(self, database: str | None, schema: str) -> list[str]:
         """Names of the tables and views in a schema, sorted."""
 
-    def row_count(self, relation: Relation) -> int:
+    def row_count(self, relation: Relation, where: str | None = None) -> int:
+        """Rows of ``relation`` (meeting ``where``, a SQL condition, when given)."""
+        sql = f"select count(*) from {relation.render(self.dialect)}"
         with self._errors(f"counting rows of {relation}"):
-            rows = self._fetch(f"select count(*) from {relation.render(self.dialect)}")
+            rows = self._fetch(sql if where is None else f"{sql} where {where}")
         return int(rows[0][0])
 
     # ---- read ------------------------------------------------------------------------
     def read(
-        self, relation: Relation, columns: Sequence[str] | None = None, limit: int | None = None
+        self,
+        relation: Relation,
+        columns: Sequence[str] | None = None,
+        limit: int | None = None,
+        *,
+        where: str | None = None,
     ) -> pd.DataFrame:
-        """Read a table (or some columns, or the first ``limit`` rows in scan order)."""
+        """Read a table (or some columns, or the first ``limit`` rows in scan order);
+        ``where``: a SQL condition on the table's columns (``sampling`` builds them)."""
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise WarehouseError(f"limit for reading {relation} must be an integer >= 0")
         available = self.columns(relation)
         names = self._resolve(relation, available, columns)
         types = {stored: available[stored] for stored in names.values()}
         with self._errors(f"reading {relation}"):
-            data = self._read_arrow(relation, types, limit)
+            data = self._read_arrow(relation, types, Scan(limit, where))
         frame = to_memory(data, types, str(relation))
         return frame.rename(columns={v: k for k, v in names.items() if k != v})
 
@@ -151,17 +168,18 @@ class Warehouse(ABC):
 
     @abstractmethod
     def _read_arrow(
-        self, relation: Relation, types: Mapping[str, ColumnType], limit: int | None
+        self, relation: Relation, types: Mapping[str, ColumnType], scan: Scan
     ) -> pa.Table:
-        """The selected columns through the native bulk path, as Arrow."""
+        """The selected columns of the rows ``scan`` chooses, through the native bulk
+        path, as Arrow."""
 
-    def _select_sql(
-        self, relation: Relation, types: Mapping[str, ColumnType], limit: int | None
-    ) -> str:
+    def _select_sql(self, relation: Relation, types: Mapping[str, ColumnType], scan: Scan) -> str:
         """The query ``_read_arrow`` runs: each column as ``_select_expr`` reads it."""
         exprs = ", ".join(self._select_expr(n, t) for n, t in types.items())
         sql = f"select {exprs} from {relation.render(self.dialect)}"
-        return sql if limit is None else f"{sql} limit {int(limit)}"
+        if scan.where is not None:
+            sql += f" where {scan.where}"
+        return sql if scan.limit is None else f"{sql} limit {int(scan.limit)}"
 
     def _select_expr(self, name: str, ctype: ColumnType) -> str:
         return self.dialect.select_expr(name, ctype)

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from synthohive_dbt.errors import WarehouseError
 from synthohive_dbt.schema import ColumnType, LogicalType
-from synthohive_dbt.warehouse.base import Relation, Swap, Warehouse, import_driver
+from synthohive_dbt.warehouse.base import Relation, Scan, Swap, Warehouse, import_driver
 from synthohive_dbt.warehouse.dialect import Dialect
 from synthohive_dbt.warehouse.frames import PANDAS_DTYPES
 from synthohive_dbt.warehouse.types import BIGQUERY_TYPES
@@ -44,6 +44,8 @@ DIALECT = Dialect(
     escape_quote="\\`",
     max_identifier_length=1024,
     text_cast="to_json_string({})",
+    as_text="cast({} as string)",
+    hash_text="to_hex(md5({}))",
 )
 
 
@@ -129,9 +131,9 @@ class BigQueryWarehouse(Warehouse):
 
     # ---- bulk paths ------------------------------------------------------------------
     def _read_arrow(
-        self, relation: Relation, types: Mapping[str, ColumnType], limit: int | None
+        self, relation: Relation, types: Mapping[str, ColumnType], scan: Scan
     ) -> pa.Table:
-        sql = self._select_sql(relation, types, limit)
+        sql = self._select_sql(relation, types, scan)
         return self._conn.query(sql).to_arrow()  # Storage Read API when installed
 
     def _create_stage(self, relation: Relation, types: Mapping[str, ColumnType]) -> None:

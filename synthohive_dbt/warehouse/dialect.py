@@ -27,6 +27,10 @@ class Dialect:
     # connection, the name is the schema alone)
     schema_in_database: bool = True
     text_cast: str = "cast({} as varchar)"  # how UNSUPPORTED columns are read as text
+    # in-warehouse sampling (``sampling``): a value as text, and the md5 of a text as hex
+    # text (the same digest on every warehouse, so the same rows are sampled)
+    as_text: str = "cast({} as varchar)"
+    hash_text: str = "md5({})"
 
     def stored_name(self, identifier: str) -> str:
         """The name as the catalog stores it."""

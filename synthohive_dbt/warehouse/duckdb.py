@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from synthohive_dbt.errors import WarehouseError
 from synthohive_dbt.schema import ColumnType, LogicalType
-from synthohive_dbt.warehouse.base import Relation, Swap, Warehouse, import_driver
+from synthohive_dbt.warehouse.base import Relation, Scan, Swap, Warehouse, import_driver
 from synthohive_dbt.warehouse.dialect import Dialect
 from synthohive_dbt.warehouse.types import DUCKDB_TYPES
 
@@ -128,9 +128,9 @@ class DuckDBWarehouse(Warehouse):
 
     # ---- bulk paths ------------------------------------------------------------------
     def _read_arrow(
-        self, relation: Relation, types: Mapping[str, ColumnType], limit: int | None
+        self, relation: Relation, types: Mapping[str, ColumnType], scan: Scan
     ) -> pa.Table:
-        sql = self._select_sql(relation, types, limit)
+        sql = self._select_sql(relation, types, scan)
         result = self._conn.sql(sql)
         # duckdb >= 1.4 names it to_arrow_table; older releases return a Table from arrow()
         table = result.to_arrow_table() if hasattr(result, "to_arrow_table") else result.arrow()

@@ -19,7 +19,7 @@ import pyarrow.csv as pa_csv
 
 from synthohive_dbt.errors import WarehouseError
 from synthohive_dbt.schema import ColumnType, LogicalType
-from synthohive_dbt.warehouse.base import Relation, Swap, Warehouse, import_driver
+from synthohive_dbt.warehouse.base import Relation, Scan, Swap, Warehouse, import_driver
 from synthohive_dbt.warehouse.dialect import Dialect
 from synthohive_dbt.warehouse.frames import ARROW_TYPES, empty_arrow
 from synthohive_dbt.warehouse.types import POSTGRES_TYPES
@@ -175,10 +175,10 @@ class PostgresWarehouse(Warehouse):
 
     # ---- bulk paths ------------------------------------------------------------------
     def _read_arrow(
-        self, relation: Relation, types: Mapping[str, ColumnType], limit: int | None
+        self, relation: Relation, types: Mapping[str, ColumnType], scan: Scan
     ) -> pa.Table:
         self._check_database(relation.database)
-        query = self._select_sql(relation, types, limit)
+        query = self._select_sql(relation, types, scan)
         buffer = io.BytesIO()
         with self._cursor() as cur:
             cur.execute(_READ_SETTINGS)

@@ -137,7 +137,7 @@ def measure_privacy(
         if not columns:
             continue
         try:
-            real = wh.read(plan.relation)
+            real = wh.read(plan.relation, where=plan.sample)  # the rows fit read
             fake = wh.read(synthetic[key], columns)
         except WarehouseError:
             continue

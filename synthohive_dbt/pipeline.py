@@ -79,7 +79,8 @@ def fit_graph(
         previous=previous,
         definitions=definitions,
         privacy=privacy,
-        real_rows={k: real_rows[k] for k in sample.conditions},
+        real_rows=real_rows,
+        samples=sample.conditions,
     )
     rows = {graph.table(k).name: len(frames[k]) for k in graph.order}
     return relational, graph, rows

@@ -277,6 +277,7 @@ def fit_relational(
     definitions: Mapping[str, str] | None = None,
     privacy: PrivacySettings | None = None,
     real_rows: Mapping[str, int] | None = None,
+    samples: Mapping[str, str] | None = None,
 ) -> RelationalModel:
     """Plan every table of ``graph`` and fit its model on the real ``frames``.
 
@@ -310,8 +311,9 @@ def fit_relational(
         table_cls = CopyModel if prep.plan.copied else model_cls
         models[key] = _fit_table(table_cls, prep, options, seed, reporter)
     plans = {key: prepared[key].plan for key in graph.order}
-    for key, rows in (real_rows or {}).items():  # fitted on a sample: generate real sizes
-        plans[key] = replace(plans[key], rows=int(rows))
+    for key, condition in (samples or {}).items():  # fitted on a sample: real sizes
+        rows = (real_rows or {}).get(key, plans[key].rows)
+        plans[key] = replace(plans[key], rows=int(rows), sample=condition)
     return RelationalModel(
         plans=plans,
         order=graph.order,

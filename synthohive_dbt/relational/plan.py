@@ -117,6 +117,9 @@ class TablePlan:
     copied: bool = False
     # how the holdout rows were chosen (privacy.holdout): {"seed", "share", "max_rows"}
     holdout: Mapping[str, Any] | None = None
+    # fitted on a sample selected in the warehouse (``warehouse.sampling``): its SQL
+    # condition, so that the privacy metrics read the same rows (``rows`` is the real count)
+    sample: str | None = None
 
     @property
     def generated_personal(self) -> tuple[str, ...]:
@@ -183,6 +186,7 @@ class TablePlan:
             "personal": [p.to_json() for p in self.personal],
             "copied": self.copied,
             "holdout": dict(self.holdout) if self.holdout else None,
+            "sample": self.sample,
         }
 
     @classmethod
@@ -216,6 +220,7 @@ class TablePlan:
             personal=tuple(PersonalColumn.from_json(p) for p in data.get("personal", ())),
             copied=bool(data.get("copied", False)),
             holdout=data.get("holdout"),
+            sample=data.get("sample"),
         )
 
 

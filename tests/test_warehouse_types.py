@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import importlib.util
+import sys
 import uuid
 
 import pandas as pd
@@ -20,7 +20,7 @@ from synthohive_dbt.warehouse.duckdb import DIALECT as DUCKDB
 from synthohive_dbt.warehouse.frames import to_arrow, to_memory
 from synthohive_dbt.warehouse.postgres import DIALECT as POSTGRES
 from synthohive_dbt.warehouse.snowflake import DIALECT as SNOWFLAKE
-from synthohive_dbt.warehouse.snowflake import swap_sql
+from synthohive_dbt.warehouse.snowflake import load_sql, swap_sql
 from synthohive_dbt.warehouse.types import (
     BIGQUERY_TYPES,
     DUCKDB_TYPES,
@@ -132,6 +132,19 @@ def test_snowflake_swap_and_bigquery_replace_sql():
     )  # fmt: skip
 
 
+def test_snowflake_load_sql_puts_one_parquet_file_under_its_own_prefix(tmp_path):
+    path = tmp_path / "it's.parquet"
+    sql = load_sql('"DB"."S"."T"', '"DB"."S"."__synthohive_load"', path, "p1", "case_sensitive")
+    uri = "file://" + path.as_posix().replace("'", "\\'")
+    assert sql == [
+        'create temporary stage if not exists "DB"."S"."__synthohive_load"',
+        f'put \'{uri}\' @"DB"."S"."__synthohive_load"/p1 auto_compress=false overwrite=true',
+        'copy into "DB"."S"."T" from @"DB"."S"."__synthohive_load"/p1/ '
+        "file_format=(type=parquet use_logical_type=true) "
+        "match_by_column_name=case_sensitive on_error=abort_statement purge=true",
+    ]
+
+
 def test_unknown_adapter_lists_the_supported_ones():
     with pytest.raises(WarehouseError, match="'oracle' is not supported.*bigquery, duckdb"):
         open_warehouse("oracle", object())
@@ -143,13 +156,8 @@ def test_unknown_adapter_lists_the_supported_ones():
     ("adapter", "module"),
     [("snowflake", "snowflake.connector"), ("bigquery", "google.cloud.bigquery")],
 )
-def test_missing_driver_names_the_extra(adapter, module):
-    try:
-        installed = importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        installed = False
-    if installed:
-        pytest.skip(f"{module} is installed")
+def test_missing_driver_names_the_extra(adapter, module, monkeypatch):
+    monkeypatch.setitem(sys.modules, module, None)  # import fails, installed or not
     with pytest.raises(WarehouseError, match=rf"synthohive-dbt\[{adapter}\]"):
         backend_for(adapter).from_credentials(object())
 

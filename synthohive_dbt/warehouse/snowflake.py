@@ -1,23 +1,33 @@
-"""Snowflake backend: ``fetch_arrow_all`` out, ``write_pandas`` (Parquet + COPY INTO) in.
+"""Snowflake backend: ``fetch_arrow_all`` out; Parquet, ``PUT`` and ``COPY INTO`` in.
 
-Not exercised against a live account here (no driver in CI); the pure parts (types, SQL
-text, quoting) are unit-tested. Snowflake commits DDL implicitly, so each table is swapped
-atomically on its own (``ALTER TABLE ... SWAP WITH``) but a multi-table write is not one
-transaction: a failure after the first swap leaves the earlier tables replaced.
+Each chunk is written as one Parquet file straight from Arrow (no pandas round trip), put
+on a temporary internal stage under a prefix of its own and copied into the staging table
+by column name; ``PURGE`` removes the file once loaded. This is the bulk path that
+``write_pandas`` takes, spelled out so that the stage and file format are ours.
+
+Tested against fakesnow's server (tests/test_warehouse_snowflake.py, which lists how the
+emulator differs), not against a live account. Snowflake commits DDL implicitly, so each
+table is swapped atomically on its own (``ALTER TABLE ... SWAP WITH``) but a multi-table
+write is not one transaction: a failure after the first swap leaves the earlier tables
+replaced.
 """
 
 from __future__ import annotations
 
+import tempfile
+import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from synthohive_dbt.errors import WarehouseError
 from synthohive_dbt.schema import ColumnType, LogicalType
-from synthohive_dbt.warehouse.base import Relation, Swap, Warehouse, import_driver
+from synthohive_dbt.warehouse.base import Relation, Scan, Swap, Warehouse, import_driver
 from synthohive_dbt.warehouse.dialect import Dialect
-from synthohive_dbt.warehouse.frames import PANDAS_DTYPES, empty_arrow
+from synthohive_dbt.warehouse.frames import empty_arrow
 from synthohive_dbt.warehouse.types import SNOWFLAKE_TYPES
 
 DIALECT = Dialect(
@@ -39,6 +49,10 @@ DIALECT = Dialect(
     text_cast="to_varchar({})",
 )
 
+# the temporary internal stage (one per schema and session) that loads pass through; a
+# stage, not a table, so it cannot collide with the staging tables
+LOAD_STAGE = "__synthohive_load"
+
 
 def _driver() -> Any:
     return import_driver("snowflake.connector", "the Snowflake driver", "snowflake")
@@ -53,6 +67,8 @@ class SnowflakeWarehouse(Warehouse):
     """A Snowflake session from snowflake-connector-python (autocommit, like dbt's)."""
 
     dialect = DIALECT
+    # COPY INTO matches Parquet columns to table columns by their exact stored names
+    match_by_column_name: ClassVar[str] = "case_sensitive"
 
     @classmethod
     def from_credentials(cls, credentials: Any, *, target: str | None = None) -> SnowflakeWarehouse:
@@ -111,33 +127,24 @@ class SnowflakeWarehouse(Warehouse):
 
     # ---- bulk paths ------------------------------------------------------------------
     def _read_arrow(
-        self, relation: Relation, types: Mapping[str, ColumnType], limit: int | None
+        self, relation: Relation, types: Mapping[str, ColumnType], scan: Scan
     ) -> pa.Table:
-        sql = self._select_sql(relation, types, limit)
+        sql = self._select_sql(relation, types, scan)
         with self._conn.cursor() as cur:
             cur.execute(sql)
             table = cur.fetch_arrow_all()  # None when there are no rows
         return empty_arrow(types) if table is None else table
 
     def _append(self, stage: Relation, data: pa.Table, types: Mapping[str, ColumnType]) -> None:
-        from snowflake.connector.pandas_tools import write_pandas
-
-        frame = data.to_pandas(types_mapper=PANDAS_DTYPES.get)
-        frame.columns = [self.dialect.stored_name(n) for n in types]
-        name = self.dialect.stored_name
-        success, _, _, _ = write_pandas(
-            self._conn,
-            frame,
-            table_name=name(stage.identifier),
-            schema=name(stage.schema),
-            database=name(stage.database) if stage.database else None,
-            quote_identifiers=True,
-            auto_create_table=False,
-            overwrite=False,
-            use_logical_type=True,  # timestamps keep their zone through Parquet
-        )
-        if not success:
-            raise WarehouseError(f"write_pandas into {stage} reported failure")
+        files = Relation(stage.database, stage.schema, LOAD_STAGE).render(self.dialect)
+        prefix = uuid.uuid4().hex  # this chunk's own folder: COPY loads it and nothing else
+        data = data.rename_columns([self.dialect.stored_name(n) for n in types])
+        with tempfile.TemporaryDirectory(prefix="synthohive-") as tmp:
+            path = Path(tmp) / f"{prefix}.parquet"
+            pq.write_table(data, path)
+            for sql in load_sql(stage.render(self.dialect), files, path, prefix,
+                                self.match_by_column_name):  # fmt: skip
+                self._execute(sql)
 
     def _swap(self, swaps: Sequence[Swap]) -> None:
         for stage, final, _ in swaps:
@@ -171,4 +178,19 @@ def swap_sql(dialect: Dialect, stage: Relation, final: Relation) -> list[str]:
         f"create table if not exists {final_sql} like {stage_sql}",
         f"alter table {final_sql} swap with {stage_sql}",
         f"drop table if exists {stage_sql}",
+    ]
+
+
+def load_sql(
+    table_sql: str, stage_sql: str, path: Path, prefix: str, match_by_column_name: str
+) -> list[str]:
+    """Statements that bulk-load one local Parquet file into ``table_sql`` through the
+    temporary internal stage ``stage_sql``; timestamps keep their zone (logical types)."""
+    uri = "file://" + path.resolve().as_posix().replace("\\", "\\\\").replace("'", "\\'")
+    return [
+        f"create temporary stage if not exists {stage_sql}",
+        f"put '{uri}' @{stage_sql}/{prefix} auto_compress=false overwrite=true",
+        f"copy into {table_sql} from @{stage_sql}/{prefix}/ "
+        "file_format=(type=parquet use_logical_type=true) "
+        f"match_by_column_name={match_by_column_name} on_error=abort_statement purge=true",
     ]

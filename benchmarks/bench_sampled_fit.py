@@ -141,6 +141,7 @@ def worker_generate(args) -> dict:
         where = schema_destinations(model, "synth")
         written = write_tables(model, wh, where, GenerateOptions(seed=1))
         gen_s = time.perf_counter() - start
+        write_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         privacy = measure_privacy(model, wh, where, seed=1)
         orphans = {
             f"{c}.{cc} -> {p}.{pc}": int(wh._fetch(
@@ -152,6 +153,7 @@ def worker_generate(args) -> dict:
         "generate_s": gen_s,
         "privacy_s": time.perf_counter() - start - gen_s,
         "written": written,
+        "peak_rss_after_write_mb": write_rss,
         "orphans": orphans,
         "privacy_passed": {p.table: p.passed for p in privacy},
     }

@@ -12,7 +12,7 @@ import pandas as pd
 from .errors import UnsafeWriteError, WarehouseError
 from .options import DEFAULT_SCHEMA, GENERATE_DEFAULTS, GenerateOptions
 from .privacy.holdout import holdout_mask
-from .privacy.metrics import TablePrivacy, table_privacy
+from .privacy.metrics import MAX_EXACT_ROWS, TablePrivacy, table_privacy
 from .privacy.settings import PrivacySettings
 from .progress import SILENT, PrivacyMeasured, Reporter
 from .project.placements import Placement, same_database
@@ -138,7 +138,9 @@ def measure_privacy(
             continue
         try:
             real = wh.read(plan.relation, where=plan.sample)  # the rows fit read
-            fake = wh.read(synthetic[key], columns)
+            # the metrics compare at most MAX_EXACT_ROWS synthetic rows: read no more (the
+            # first rows written are as random as any: parents are drawn independently)
+            fake = wh.read(synthetic[key], columns, limit=MAX_EXACT_ROWS)
         except WarehouseError:
             continue
         settings = PrivacySettings(

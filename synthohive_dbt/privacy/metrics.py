@@ -69,6 +69,10 @@ Z_95 = 1.96
 _DISTANCE_CHUNK = 1024  # rows per exact-distance block: bounds memory for wide one-hots
 
 
+#: synthetic rows compared for exact matches at most (a sample of the generated table)
+MAX_EXACT_ROWS = 200_000
+
+
 @dataclass(frozen=True)
 class TablePrivacy:
     """Privacy metrics of one synthetic table; the metrics are NaN when not computable.
@@ -123,7 +127,7 @@ def table_privacy(
     *,
     rng: np.random.Generator,
     max_rows: int = 10_000,
-    max_exact_rows: int = 200_000,
+    max_exact_rows: int = MAX_EXACT_ROWS,
     discrete: Sequence[str] | None = None,
 ) -> TablePrivacy:
     """Compare ``synthetic`` with ``training`` and ``holdout`` (see the module docstring).

@@ -53,4 +53,12 @@ PY
   } >"$BQLOG" 2>&1 \
     || echo "could not set up $BQEMU in $BQVENV (see $BQLOG): the BigQuery tests will skip" >&2
 fi
+# the client our backend imports, in .venv (db-dtypes: query results with DATE/NUMERIC to
+# pandas); torch and dbt-core pinned as in bootstrap.sh, so that this install moves neither
+BQCLIENT="google-cloud-bigquery==3.47.0"
+if [ -x .venv/bin/python ] && ! .venv/bin/python -c "import google.cloud.bigquery, db_dtypes" 2>/dev/null; then
+  .venv/bin/python -m pip install --only-binary=dbt-core-experimental-parser \
+    "$BQCLIENT" "db-dtypes==1.9.0" "torch==2.13.0" "dbt-core==1.12.0" >>"$BQLOG" 2>&1 \
+    || echo "could not install $BQCLIENT in .venv (see $BQLOG): the BigQuery tests will skip" >&2
+fi
 exit 0

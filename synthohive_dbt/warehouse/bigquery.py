@@ -1,25 +1,31 @@
-"""BigQuery backend: ``to_arrow`` out, ``load_table_from_dataframe`` in.
+"""BigQuery backend: ``to_arrow`` out, Parquet load jobs in.
 
-Not exercised against a live project here (no driver in CI); the pure parts are
-unit-tested. Chunks are loaded (WRITE_APPEND) into a staging table whose columns have
-load-friendly types (FLOAT64 for decimals, so pandas floats need no client-side decimal
-conversion); the swap is ``CREATE OR REPLACE TABLE final (native types) AS SELECT
-CAST(...)``, atomic per table. BigQuery DDL is not transactional, so a multi-table write
-is not one transaction: a failure after the first swap leaves the earlier tables replaced.
+Chunks are written as Parquet and loaded (WRITE_APPEND) through a resumable upload
+(``load_table_from_file`` without a size) into a staging table whose columns have
+load-friendly types: NUMERIC is staged as STRING, so floats and exact decimals both arrive
+unrounded and the swap's cast rounds them once. The swap is ``CREATE OR REPLACE TABLE final
+(native types) AS SELECT CAST(...)``, atomic per table. BigQuery DDL is not transactional,
+so a multi-table write is not one transaction: a failure after the first swap leaves the
+earlier tables replaced.
+
+Run in the tests against bqemulator (tests/test_warehouse_bigquery.py); the README lists
+where that emulator differs from the service.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from synthohive_dbt.errors import WarehouseError
 from synthohive_dbt.schema import ColumnType, LogicalType
 from synthohive_dbt.warehouse.base import Relation, Scan, Swap, Warehouse, import_driver
 from synthohive_dbt.warehouse.dialect import Dialect
-from synthohive_dbt.warehouse.frames import PANDAS_DTYPES
 from synthohive_dbt.warehouse.types import BIGQUERY_TYPES
 
 _DEFAULT_NATIVE = {
@@ -33,8 +39,9 @@ _DEFAULT_NATIVE = {
     LogicalType.TIMESTAMPTZ: "TIMESTAMP",
     LogicalType.UUID: "STRING",
 }
-# What the staging table holds: types pandas columns load into without conversion.
-LOAD_TYPES = {**_DEFAULT_NATIVE, LogicalType.NUMERIC: "FLOAT64"}
+# What the staging table holds: types the canonical Arrow columns load into as they are,
+# except NUMERIC, sent as text (exact for floats and decimals; the swap casts it).
+LOAD_TYPES = {**_DEFAULT_NATIVE, LogicalType.NUMERIC: "STRING"}
 
 DIALECT = Dialect(
     name="bigquery",
@@ -125,7 +132,8 @@ class BigQueryWarehouse(Warehouse):
     def create_schema(self, database: str | None, schema: str) -> None:
         bigquery = _driver()
         dataset = bigquery.Dataset(f"{self._project(database)}.{schema}")
-        dataset.location = self._conn.location  # the profile's location, as dbt uses
+        if self._conn.location:  # the profile's location, as dbt uses; else the default
+            dataset.location = self._conn.location
         with self._errors(f"creating dataset {schema}"):
             self._conn.create_dataset(dataset, exists_ok=True)
 
@@ -145,12 +153,17 @@ class BigQueryWarehouse(Warehouse):
     def _append(self, stage: Relation, data: pa.Table, types: Mapping[str, ColumnType]) -> None:
         bigquery = _driver()
         config = bigquery.LoadJobConfig(
+            source_format=bigquery.SourceFormat.PARQUET,
             write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
             schema=[bigquery.SchemaField(n, LOAD_TYPES[t.logical]) for n, t in types.items()],
         )
-        frame = data.to_pandas(types_mapper=PANDAS_DTYPES.get)
         destination = f"{self._project(stage.database)}.{stage.schema}.{stage.identifier}"
-        self._conn.load_table_from_dataframe(frame, destination, job_config=config).result()
+        # No size given: a resumable upload, what the client uses for large files anyway.
+        # (load_table_from_dataframe sends small ones as multipart, which bqemulator refuses.)
+        with io.BytesIO() as buffer:
+            pq.write_table(load_arrow(data, types), buffer)
+            buffer.seek(0)
+            self._conn.load_table_from_file(buffer, destination, job_config=config).result()
 
     def _swap(self, swaps: Sequence[Swap]) -> None:
         for stage, final, types in swaps:
@@ -189,3 +202,12 @@ def replace_sql(
         f"create or replace table {final.render(dialect)} ({cols}) "
         f"as select {exprs} from {stage.render(dialect)}"
     )
+
+
+def load_arrow(data: pa.Table, types: Mapping[str, ColumnType]) -> pa.Table:
+    """Canonical Arrow data in the staging table's ``LOAD_TYPES``: NUMERIC as text."""
+    columns = [
+        pc.cast(data[n], pa.string()) if t.logical is LogicalType.NUMERIC else data[n]
+        for n, t in types.items()
+    ]
+    return pa.Table.from_arrays(columns, names=list(types))

@@ -103,6 +103,36 @@ def people_raw() -> ModuleType:
     return raw_loader("people")
 
 
+# -- warehouse round trips ----------------------------------------------------------------
+
+UUIDS = ["0f8fad5b-d9cb-469f-a165-70867728950e", "7c9e6679-7425-40de-944b-e07fc1f90ae7"]
+
+
+def typed_frame(*, text_tail: str = "", last_micro: int = 0, upper: bool = False) -> pd.DataFrame:
+    """Three rows in the documented in-memory representation, NULLs in the middle one:
+    every logical type a warehouse round trip must keep. ``text_tail`` ends the awkward
+    text value (e.g. a COPY null marker), ``last_micro`` the microseconds of the last
+    timestamp; ``upper``: upper-case column names (Snowflake's folding)."""
+    frame = pd.DataFrame(
+        {
+            "id": pd.array([1, 2, 3], dtype="Int64"),
+            "amount": [12.34, None, -0.01],
+            "ratio": [0.1, None, 1e300],
+            "name": pd.array(["", None, 'a"b,\nc' + text_tail], dtype="string"),
+            "active": pd.array([True, None, False], dtype="boolean"),
+            "born": pd.to_datetime(["2024-01-02", None, "1900-03-01"]).as_unit("us"),
+            "seen_at": pd.to_datetime(
+                ["2024-01-02 03:04:05.123456", None, f"1970-01-01 00:00:00.{last_micro:06d}"]
+            ).as_unit("us"),
+            "paid_at": pd.to_datetime(
+                ["2024-01-02 01:04:05.123456", None, "1999-12-31 23:59:59.999999"], utc=True
+            ).as_unit("us"),
+            "key": pd.array([UUIDS[0], None, UUIDS[1]], dtype="string"),
+        }
+    )
+    return frame.rename(columns=str.upper) if upper else frame
+
+
 # -- schema records -----------------------------------------------------------------------
 
 ORIGIN = Origin("test", "fixture")

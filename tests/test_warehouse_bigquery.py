@@ -25,6 +25,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
+from helpers import typed_frame
 
 from synthohive_dbt.errors import UnsafeWriteError, WarehouseError
 from synthohive_dbt.schema import ColumnType, LogicalType
@@ -54,24 +55,7 @@ _datasets = itertools.count()
 
 
 def sample_frame() -> pd.DataFrame:
-    """Three rows in the documented in-memory representation, NULLs in the middle one."""
-    return pd.DataFrame(
-        {
-            "id": pd.array([1, 2, 3], dtype="Int64"),
-            "amount": [12.34, None, -0.01],
-            "ratio": [0.1, None, 1e300],
-            "name": pd.array(["", None, 'a"b,\nc\\N'], dtype="string"),
-            "active": pd.array([True, None, False], dtype="boolean"),
-            "born": pd.to_datetime(["2024-01-02", None, "1900-03-01"]).as_unit("us"),
-            "seen_at": pd.to_datetime(
-                ["2024-01-02 03:04:05.123456", None, "1970-01-01 00:00:00.000001"]
-            ).as_unit("us"),
-            "paid_at": pd.to_datetime(
-                ["2024-01-02 01:04:05.123456", None, "1999-12-31 23:59:59.999999"], utc=True
-            ).as_unit("us"),
-            "key": pd.array([KEYS[0], None, KEYS[1]], dtype="string"),
-        }
-    )
+    return typed_frame(text_tail="\\N", last_micro=1)
 
 
 # BigQuery rounds a NUMERIC(10,2) cast to 2 decimals; bqemulator keeps the value sent.

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 import pytest
+from helpers import typed_frame
 
 from synthohive_dbt.errors import UnsafeWriteError, WarehouseError
 from synthohive_dbt.schema import ColumnType, LogicalType
@@ -71,24 +72,7 @@ class FakesnowWarehouse(SnowflakeWarehouse):
 
 
 def sample_frame() -> pd.DataFrame:
-    """Three rows in the documented in-memory representation, NULLs in the middle one."""
-    return pd.DataFrame(
-        {
-            "ID": pd.array([1, 2, 3], dtype="Int64"),
-            "AMOUNT": [12.34, None, -0.01],
-            "RATIO": [0.1, None, 1e300],
-            "NAME": pd.array(["", None, 'a"b,\nc'], dtype="string"),
-            "ACTIVE": pd.array([True, None, False], dtype="boolean"),
-            "BORN": pd.to_datetime(["2024-01-02", None, "1900-03-01"]).as_unit("us"),
-            "SEEN_AT": pd.to_datetime(
-                ["2024-01-02 03:04:05.123456", None, "1970-01-01 00:00:00.000001"]
-            ).as_unit("us"),
-            "PAID_AT": pd.to_datetime(
-                ["2024-01-02 01:04:05.123456", None, "1999-12-31 23:59:59.999999"], utc=True
-            ).as_unit("us"),
-            "KEY": pd.array([KEYS[0], None, KEYS[1]], dtype="string"),
-        }
-    )
+    return typed_frame(last_micro=1, upper=True)
 
 
 def as_fakesnow_returns(frame: pd.DataFrame) -> pd.DataFrame:

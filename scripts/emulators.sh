@@ -15,7 +15,7 @@ mkdir -p .emulators
 
 if [ ! -x "$VENV/bin/fakesnow" ] || ! "$VENV/bin/python" -c "import fakesnow" 2>/dev/null; then
   { "${PYTHON:-python3}" -m venv "$VENV" &&
-    "$VENV/bin/python" -m pip install "$FAKESNOW" "$CONNECTOR[pandas]"; } >"$LOG" 2>&1 \
+    "$VENV/bin/python" -m pip install "$FAKESNOW" "snowflake-connector-python[pandas]==4.8.1"; } >"$LOG" 2>&1 \
     || echo "could not install $FAKESNOW in $VENV (see $LOG): the Snowflake tests will skip" >&2
 fi
 

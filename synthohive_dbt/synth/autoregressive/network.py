@@ -199,21 +199,22 @@ class Sampler:
         out = torch.empty((n, len(net.vocabs)), dtype=torch.long, device=device)
         for j, emb in enumerate(self.embeddings):
             start = net.starts[j]
+            # in place where a tensor is fresh: each saves a pass over (rows, width)
             if start:
-                pre = torch.addmm(self.biases[j], x[:, :start], self.slices[j])
+                a = torch.addmm(self.biases[j], x[:, :start], self.slices[j])
             else:
-                pre = self.biases[j].expand(n, -1)
+                a = self.biases[j].expand(n, -1).clone()
             if ctx is not None:
-                pre = pre + ctx @ self.ctx2[j]
-            a = F.relu(pre)
+                a.addmm_(ctx, self.ctx2[j])
+            a.relu_()
             w, b = self.mid[j]
-            a = a + F.relu(torch.addmm(b, a, w))
+            a.add_(torch.addmm(b, a, w).relu_())
             w, b = self.heads[j]
             logits = torch.addmm(b, a, w).float()
             if self.null_masks[j] is not None:
-                logits = logits + self.null_masks[j]
+                logits.add_(self.null_masks[j])
             # unnormalised: the uniform draw is scaled by the total instead
-            cdf = (logits - logits.amax(dim=1, keepdim=True)).exp_().cumsum_(dim=1)
+            cdf = logits.sub_(logits.amax(dim=1, keepdim=True)).exp_().cumsum_(dim=1)
             u = torch.rand((n, 1), generator=generator, device=device) * cdf[:, -1:]
             token = torch.searchsorted(cdf, u).squeeze(1).clamp_(max=net.vocabs[j] - 1)
             out[:, j] = token

@@ -61,4 +61,14 @@ if [ -x .venv/bin/python ] && ! .venv/bin/python -c "import google.cloud.bigquer
     "$BQCLIENT" "db-dtypes==1.9.0" "torch==2.13.0" "dbt-core==1.12.0" >>"$BQLOG" 2>&1 \
     || echo "could not install $BQCLIENT in .venv (see $BQLOG): the BigQuery tests will skip" >&2
 fi
+# ---- dbt adapters for the end-to-end emulator tests (dbt-snowflake against fakesnow, --------
+# dbt-bigquery against bqemulator), in .venv beside the clients above; torch, dbt-core and the
+# clients pinned so that this install moves none of them (dbt-snowflake 1.12 takes a 4.x
+# connector, which is what fakesnow can serve)
+ADAPTERS=("dbt-snowflake==1.12.4" "dbt-bigquery==1.12.1")
+if [ -x .venv/bin/python ] && ! .venv/bin/python -c "import dbt.adapters.snowflake, dbt.adapters.bigquery" 2>/dev/null; then
+  .venv/bin/python -m pip install --only-binary=dbt-core-experimental-parser "${ADAPTERS[@]}" \
+    "$CONNECTOR" "$BQCLIENT" "torch==2.13.0" "dbt-core==1.12.0" >>.emulators/adapters-install.log 2>&1 \
+    || echo "could not install ${ADAPTERS[*]} in .venv (see .emulators/adapters-install.log): the dbt emulator tests will skip" >&2
+fi
 exit 0

@@ -5,17 +5,19 @@
 - schema records by hand: column types, columns, tables, graphs;
 - a hand-built shop of table plans and profiles for the emit tests (no fitting, so the
   golden files stay put);
-- a tiny CTGAN and the mixed frame it is fitted on.
+- a tiny CTGAN and the mixed frame it is fitted on;
+- defects planted in synthetic tables, and the generated tests that must catch them.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -433,3 +435,72 @@ def assert_same_samples_in_two_processes(tmp_path: Path, fit_code: str) -> None:
     a = (tmp_path / "a.parquet").read_bytes()
     assert a == (tmp_path / "b.parquet").read_bytes()
     assert a == (tmp_path / "b_loaded.parquet").read_bytes()
+
+
+# -- generated tests: pass on fresh synthetic data, fail on planted defects (issue 9) -------
+
+Outcome = tuple[str, str, str | None]  # (test, synthetic table, column)
+
+
+def planted_defects(synthetic: str, real_ops: str) -> dict[Outcome, str]:
+    """One defect per synthetic table of integration_tests (in schema ``synthetic``;
+    ``real_ops``: the schema of the real ops seeds), keyed by the generated test that must
+    catch it. Plain SQL that DuckDB, Postgres and Snowflake all run."""
+    return {
+        # an FK value without a parent
+        ("relationships", "raw_orders", "customer"): (
+            f"update {synthetic}.raw_orders set customer = 'no-such-customer' "
+            f"where id = (select min(id) from {synthetic}.raw_orders)"
+        ),
+        # a primary key twice
+        ("unique", "airports", "code"): (
+            f"insert into {synthetic}.airports select * from {synthetic}.airports limit 1"
+        ),
+        # a numeric column shifted by five real standard deviations
+        ("ks_distance", "flights", "fare"): (
+            f"update {synthetic}.flights "
+            f"set fare = fare + 5 * (select stddev(fare) from {real_ops}.flights)"
+        ),
+        # a real row copied (under a fresh key)
+        ("no_real_row_copied", "employees", None): (
+            f"insert into {synthetic}.employees "
+            "(employee_id, hired_on, salary, name, department) "
+            f"select (select max(employee_id) + 1 from {synthetic}.employees), "
+            f"hired_on, salary, name, department from {real_ops}.employees "
+            "order by employee_id limit 1"
+        ),
+    }
+
+
+def generated_outcomes(result) -> dict[Outcome, set[str]]:
+    """(test, synthetic table, column) -> the statuses of the generated tests that ran;
+    columns in lower case (Snowflake's generated YAML names them in upper case)."""
+    outcomes: dict[Outcome, set[str]] = {}
+    for r in result.result:
+        meta = r.node.test_metadata
+        table = re.search(r"source\('synthohive', '(\w+)'\)", meta.kwargs["model"]).group(1)
+        column = r.node.column_name.lower() if r.node.column_name else None
+        outcomes.setdefault((meta.name, table, column), set()).add(str(r.status))
+    return outcomes
+
+
+def check_generated_tests(
+    project: Path,
+    planted: Mapping[Outcome, str],
+    execute: Callable[[Iterable[str]], None],
+    target: str = "duckdb",
+) -> None:
+    """Every generated test (``dbt test --select source:synthohive``) passes on the fresh
+    synthetic tables; after ``execute`` has run the ``planted`` defects, each fails the test
+    meant to catch it."""
+    fresh = dbt(project, "test", "--select", "source:synthohive", target=target)
+    outcomes = generated_outcomes(fresh)
+    failing = {k: v for k, v in outcomes.items() if v != {"pass"}}
+    assert fresh.success and not failing, f"failing on fresh synthetic data: {failing}"
+    assert set(planted) <= set(outcomes), set(planted) - set(outcomes)
+    execute(planted.values())
+    broken = generated_outcomes(
+        dbt(project, "test", "--select", "source:synthohive", target=target)
+    )
+    caught = {k: broken[k] for k in planted}
+    assert all(v == {"fail"} for v in caught.values()), caught

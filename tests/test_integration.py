@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
-from helpers import PG, ROOT, dbt, synthohive
+from helpers import PG, ROOT, check_generated_tests, dbt, planted_defects, synthohive
 
 from synthohive_dbt import cli
 
@@ -449,66 +448,25 @@ def test_generate_without_the_synthohive_package_is_one_error_and_writes_nothing
 
 # -- generated tests: pass on fresh synthetic data, fail on planted defects (issue 9) -------
 
-#: one defect per synthetic table, and the generated test that must catch it
-PLANTED = {
-    # an FK value without a parent
-    ("relationships", "raw_orders", "customer"): (
-        "update synthohive.raw_orders set customer = 'no-such-customer' "
-        "where id = (select min(id) from synthohive.raw_orders)"
-    ),
-    # a primary key twice
-    ("unique", "airports", "code"): (
-        "insert into synthohive.airports select * from synthohive.airports limit 1"
-    ),
-    # a numeric column shifted by five real standard deviations
-    ("ks_distance", "flights", "fare"): (
-        "update synthohive.flights "
-        "set fare = fare + 5 * (select stddev(fare) from main_ops.flights)"
-    ),
-    # a real row copied (under a fresh key)
-    ("no_real_row_copied", "employees", None): (
-        "insert into synthohive.employees (employee_id, hired_on, salary, name, department) "
-        "select (select max(employee_id) + 1 from synthohive.employees), "
-        "hired_on, salary, name, department from main_ops.employees order by employee_id limit 1"
-    ),
-}
 
+def _execute_duckdb(db: Path):
+    def execute(statements) -> None:
+        con = duckdb.connect(str(db))
+        try:
+            for sql in statements:
+                con.execute(sql)
+        finally:
+            con.close()
 
-def generated_outcomes(result) -> dict[tuple[str, str, str | None], set[str]]:
-    """(test, synthetic table, column) -> the statuses of the generated tests that ran."""
-    outcomes: dict[tuple[str, str, str | None], set[str]] = {}
-    for r in result.result:
-        meta = r.node.test_metadata
-        table = re.search(r"source\('synthohive', '(\w+)'\)", meta.kwargs["model"]).group(1)
-        key = (meta.name, table, r.node.column_name)
-        outcomes.setdefault(key, set()).add(str(r.status))
-    return outcomes
-
-
-def check_generated_tests(project: Path, db: Path) -> None:
-    """Every generated test passes on the fresh synthetic tables; each planted defect then
-    fails the test meant to catch it."""
-    fresh = dbt(project, "test", "--select", "source:synthohive")
-    outcomes = generated_outcomes(fresh)
-    failing = {k: v for k, v in outcomes.items() if v != {"pass"}}
-    assert fresh.success and not failing, f"failing on fresh synthetic data: {failing}"
-    assert set(PLANTED) <= set(outcomes), set(PLANTED) - set(outcomes)
-    con = duckdb.connect(str(db))
-    try:
-        for sql in PLANTED.values():
-            con.execute(sql)
-    finally:
-        con.close()
-    broken = generated_outcomes(dbt(project, "test", "--select", "source:synthohive"))
-    caught = {k: broken[k] for k in PLANTED}
-    assert all(v == {"fail"} for v in caught.values()), caught
+    return execute
 
 
 def test_generated_tests_pass_and_catch_planted_defects(fitted, tmp_path, capsys):
     assert synthohive(fitted, "generate", "--seed", "2", target="duckdb") == 0
     text = (fitted / "models" / "synthohive" / "_synthohive__sources.yml").read_text()
     assert text.count("synthohive.no_real_row_copied") >= 1
-    check_generated_tests(fitted, tmp_path / "it.duckdb")
+    planted = planted_defects("synthohive", "main_ops")
+    check_generated_tests(fitted, planted, _execute_duckdb(tmp_path / "it.duckdb"))
 
 
 def test_inspect_check_data_lists_the_rules_found_in_the_data(seeded_duckdb, capsys):

@@ -30,7 +30,7 @@ from .options import (
     ProjectOptions,
     artifacts_dir,
 )
-from .pipeline import fit_graph, read_and_validate
+from .pipeline import fit_graph, plan_warehouse_sample, read_and_validate
 from .privacy.detect import Finding
 from .privacy.metrics import TablePrivacy, write_report
 from .privacy.personal import findings_of
@@ -59,6 +59,18 @@ class Inspection:
     rules: dict[str, RuleSet] | None = None  # with the warehouse: declared and found in data
     # personal data per table key: from markings and names, and from values with the data
     personal: dict[str, tuple[Finding, ...]] = field(default_factory=dict)
+    # with the warehouse and a sample size: per sampled table key, what fit would read
+    sample: dict[str, SampleRead] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SampleRead:
+    """What ``fit --sample-rows`` reads of one table: rows read of the real rows, and how
+    the rows are chosen."""
+
+    rows: int
+    real_rows: int
+    how: str
 
 
 @dataclass
@@ -116,17 +128,30 @@ def schema_graph(project: Project) -> SchemaGraph:
     return build_graph(project.manifest, project.selected, not_compiled)
 
 
-def inspect(opts: ProjectOptions, *, with_warehouse: bool = False) -> Inspection:
+def inspect(
+    opts: ProjectOptions,
+    *,
+    with_warehouse: bool = False,
+    sample_rows: int | None = None,
+    seed: int = 0,
+) -> Inspection:
     """The schema graph of the selected tables; with_warehouse also reads real types and
-    runs the data-level validation."""
+    runs the data-level validation, on the rows ``fit --sample-rows sample_rows --seed
+    seed`` would read (and the tables' ``synthohive_sample_rows``), which ``sample`` lists."""
     project = open_project(opts)
     graph = schema_graph(project)
     if not with_warehouse:
         return Inspection(project, graph, personal=personal_data(graph))
     with open_warehouse(project.adapter_type, project.credentials) as wh:
-        graph, types, frames = read_and_validate(graph, wh)
+        plan, real_rows = plan_warehouse_sample(graph, wh, sample_rows, seed)
+        graph = replace(graph, warnings=(*graph.warnings, *plan.warnings))
+        graph, types, frames = read_and_validate(graph, wh, conditions=plan.conditions)
+    sample = {
+        key: SampleRead(len(frames[key]), real_rows[key], plan.how.get(key, "read whole"))
+        for key in plan.conditions
+    }
     return Inspection(
-        project, graph, types, graph_rules(graph, frames), personal_data(graph, frames)
+        project, graph, types, graph_rules(graph, frames), personal_data(graph, frames), sample
     )
 
 

@@ -9,6 +9,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .cli_parser import build_parser
 from .errors import SynthoHiveError
@@ -51,12 +52,48 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from .api import inspect
     from .schema.inspect_view import graph_to_json, graph_to_text
 
-    result = inspect(_project_options(args), with_warehouse=args.check_data)
+    if args.sample_rows is not None and not args.check_data:
+        raise SynthoHiveError(
+            "invalid inspect options (nothing was read)",
+            ["--sample-rows shows what fit would read from the warehouse: add --check-data"],
+        )
+    result = inspect(
+        _project_options(args),
+        with_warehouse=args.check_data,
+        sample_rows=args.sample_rows,
+        seed=args.seed,
+    )
     if args.json:
-        print(json.dumps(graph_to_json(result.graph, result.rules, result.personal), indent=2))
+        out = graph_to_json(result.graph, result.rules, result.personal)
+        if args.check_data:
+            out["sample"] = sample_json(result)
+        print(json.dumps(out, indent=2))
     else:
         print(graph_to_text(result.graph, result.rules, result.personal))
+        print("\n".join(sample_lines(result)), end="")
     return EXIT_OK
+
+
+def sample_json(result: Any) -> list[dict[str, Any]]:
+    """``inspect --check-data --json``: per sampled table, what fit would read."""
+    return [
+        {"table": result.graph.table(key).name, "rows": read.rows,
+         "real_rows": read.real_rows, "how": read.how}
+        for key, read in result.sample.items()
+    ]  # fmt: skip
+
+
+def sample_lines(result: Any) -> list[str]:
+    """``inspect --check-data``: the sample section (nothing when fit reads whole tables)."""
+    if not result.sample:
+        return []
+    lines = ["", "sample (what `synthohive fit` reads; other tables are read whole):"]
+    for key, read in result.sample.items():
+        lines.append(
+            f"  {result.graph.table(key).name}: {read.rows:,} of {read.real_rows:,} rows  "
+            f"({read.how})"
+        )
+    return [*lines, ""]
 
 
 def cmd_fit(args: argparse.Namespace) -> int:

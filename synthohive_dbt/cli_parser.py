@@ -43,6 +43,17 @@ def _project_dir_arg(parser: Any) -> None:
     )
 
 
+def _warehouse_sample_arg(parser: argparse.ArgumentParser, extra: str = "") -> None:
+    parser.add_argument(
+        "--sample-rows",
+        type=int,
+        default=None,
+        help="read at most N rows of each root table, sampled inside the warehouse by a "
+        "hash of the primary key and --seed; child tables keep the children of the sampled "
+        "rows (FK-closed); generate still makes tables of the real sizes" + extra,
+    )
+
+
 def _log_format_arg(parser: argparse.ArgumentParser) -> None:
     # stderr, unlike dbt's stdout: our stdout carries results (`inspect --json`, summaries)
     parser.add_argument(
@@ -69,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also read the real tables and run the data-level validation",
     )
+    _warehouse_sample_arg(p, " (with --check-data: show what fit would read)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sample (as fit --seed)")
 
     p = sub.add_parser("fit", help="train models on the real tables and save artifacts")
     _project_args(p)
@@ -80,14 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         "ctgan: our CTGAN; copula: a fast Gaussian copula",
     )
     p.add_argument("--epochs", type=int, default=None)
-    p.add_argument(
-        "--sample-rows",
-        type=int,
-        default=None,
-        help="read at most N rows of each root table, sampled inside the warehouse by a "
-        "hash of the primary key and --seed; child tables keep the children of the sampled "
-        "rows (FK-closed); generate still makes tables of the real sizes",
-    )
+    _warehouse_sample_arg(p)
     p.add_argument(
         "--batch-size",
         type=int,

@@ -197,3 +197,43 @@ def test_fit_sample_rows_end_to_end_keeps_real_sizes(tmp_path, monkeypatch, dbt_
         assert orphans == 0
     finally:
         con.close()
+
+
+def test_inspect_check_data_shows_what_the_sample_reads(tmp_path, monkeypatch, dbt_project, capsys):
+    project = dbt_project(tmp_path)
+    db = tmp_path / "it.duckdb"
+    monkeypatch.setenv("SYNTHOHIVE_IT_DUCKDB", str(db))
+    assert dbt(project, "seed", target="duckdb").success
+    select = ("--select", "source:jaffle_shop")
+    # a sample is only read with --check-data: one error, nothing read
+    assert synthohive(project, "inspect", *select, "--sample-rows", "100", target="duckdb") == 1
+    assert "add --check-data" in capsys.readouterr().err
+    args = ("inspect", *select, "--check-data", "--sample-rows", "100", "--seed", "3")
+    assert synthohive(project, *args, "--json", target="duckdb") == 0
+    sample = {s["table"]: s for s in json.loads(capsys.readouterr().out)["sample"]}
+    con = duckdb.connect(str(db))
+    try:
+        # the documented rule, computed here independently: the 100 customers with the
+        # smallest md5 of id and seed, and their orders
+        kept = (
+            "select id from main_raw.raw_customers "
+            "order by md5(id::varchar || '|' || '3') limit 100"
+        )
+        orders = con.execute(
+            f"select count(*) from main_raw.raw_orders where customer in ({kept})"
+        ).fetchone()[0]
+        real_orders = con.execute("select count(*) from main_raw.raw_orders").fetchone()[0]
+    finally:
+        con.close()
+    customers = sample["raw_customers"]
+    assert (customers["rows"], customers["real_rows"]) == (100, 300)
+    assert "md5 of id and seed 3" in customers["how"]
+    assert (sample["raw_orders"]["rows"], sample["raw_orders"]["real_rows"]) == (
+        orders,
+        real_orders,
+    )
+    assert sample["raw_orders"]["how"].startswith("children of the sampled")
+    assert synthohive(project, *args, target="duckdb") == 0
+    text = capsys.readouterr().out
+    assert f"raw_orders: {orders:,} of {real_orders:,} rows" in text
+    assert "raw_customers: 100 of 300 rows" in text

@@ -27,11 +27,13 @@ from .dialect import Dialect
 
 @dataclass(frozen=True)
 class SamplePlan:
-    """Per table key, the SQL condition of its sampled rows (absent: read whole), and the
-    warnings to show (tables sampled by every column, hierarchies read whole)."""
+    """Per table key, the SQL condition of its sampled rows (absent: read whole) and how
+    they are chosen, in words (``inspect --check-data`` shows it); the warnings to show
+    (tables sampled by every column, hierarchies read whole)."""
 
     conditions: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    how: Mapping[str, str] = field(default_factory=dict)
 
 
 def plan_sample(
@@ -47,6 +49,7 @@ def plan_sample(
     base: dict[str, str] = {}
     primary: dict[str, ForeignKey] = {}
     warnings: list[str] = []
+    how: dict[str, str] = {}
     for key in graph.order:
         table = graph.table(key)
         fks = [fk for fk in graph.foreign_keys if fk.child == key and fk.parent in graph.tables]
@@ -64,12 +67,20 @@ def plan_sample(
             kept = sql.within(fk.columns, parent, fk.parent_columns, base[fk.parent])
             nulls = sql.ranked(table, limits.get(key), sql.any_null(fk.columns))
             base[key] = f"({kept} or {nulls})" if nulls else kept
+            how[key] = f"children of the sampled {parent.display} rows ({', '.join(fk.columns)})"
+            if nulls:
+                how[key] += f"; rows with a null {', '.join(fk.columns)}: {limits[key]:,} at most"
         elif not fks and key in limits and real_rows.get(key, 0) > limits[key]:
             if not table.primary_key:
                 warnings.append(
                     f"{table.display} has no primary key: sampled by a hash of all its columns"
                 )
             base[key] = sql.ranked(table, limits[key])
+            hashed = table.primary_key.columns if table.primary_key else ("every column",)
+            how[key] = (
+                f"{limits[key]:,} of {real_rows[key]:,} rows: smallest md5 of "
+                f"{', '.join(hashed)} and seed {int(seed)}"
+            )
     conditions: dict[str, str] = {}
     for key in reversed(graph.order):  # children first: a parent adds what they reference
         if key not in base:
@@ -80,7 +91,9 @@ def plan_sample(
             if fk.parent == key and fk.child in conditions and primary.get(fk.child) != fk
         ]
         conditions[key] = " or ".join([f"({base[key]})", *extra]) if extra else base[key]
-    return SamplePlan(conditions, tuple(warnings))
+        if extra:
+            how[key] += "; with the rows that sampled rows of other tables reference"
+    return SamplePlan(conditions, tuple(warnings), how)
 
 
 @dataclass(frozen=True)

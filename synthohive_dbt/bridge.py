@@ -274,15 +274,34 @@ def dbt_manifest(adapter: Any) -> Any:
 def native_connection(adapter: Any) -> Any:
     """The driver connection under dbt's open connection for this thread.
 
-    Postgres: dbt's handle is the psycopg2 connection. DuckDB: dbt-duckdb wraps a DuckDB
-    cursor (``DuckDBConnectionWrapper.cursor()`` -> ``DuckDBCursorWrapper._cursor``); the
-    cursor is a ``duckdb.DuckDBPyConnection`` on the database dbt has open.
+    Postgres: dbt's handle is the psycopg2 connection; Snowflake: the connector's
+    ``SnowflakeConnection``. DuckDB: dbt-duckdb wraps a DuckDB cursor
+    (``DuckDBConnectionWrapper.cursor()`` -> ``DuckDBCursorWrapper._cursor``); the cursor is
+    a ``duckdb.DuckDBPyConnection`` on the database dbt has open. Under dbt's record mode
+    (``DBT_RECORDER_MODE``) each handle sits in a ``RecordReplayHandle`` proxy.
     """
     connection = adapter.connections.get_thread_connection()
-    handle = connection.handle  # opens dbt's lazy handle if needed
+    handle = _unproxied(connection.handle)  # .handle opens dbt's lazy handle if needed
     if adapter.type() == "duckdb":
         return _duckdb_cursor(handle)
     return handle
+
+
+def _unproxied(handle: Any) -> Any:
+    """The driver connection inside dbt's record/replay proxy (dbt-adapters 1.1 and later);
+    in replay mode there is none."""
+    try:
+        from dbt.adapters.record import RecordReplayHandle
+    except ImportError:  # older dbt-adapters: no proxy
+        return handle
+    if not isinstance(handle, RecordReplayHandle):
+        return handle
+    if handle.native_handle is None:
+        raise WarehouseError(
+            "dbt runs in replay mode (DBT_RECORDER_MODE=replay) and has no warehouse "
+            "connection to write the synthetic tables through; unset DBT_RECORDER_MODE"
+        )
+    return handle.native_handle
 
 
 def _duckdb_cursor(handle: Any) -> Any:

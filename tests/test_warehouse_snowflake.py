@@ -2,26 +2,15 @@
 
 The server runs from its own virtual environment (scripts/emulators.sh) as a separate
 process on a free port. Where fakesnow differs from Snowflake, the product code keeps
-Snowflake's documented behaviour and the difference is isolated here (README lists them):
-
-- ``ALTER TABLE ... SWAP WITH`` is a parser error: ``FakesnowWarehouse`` swaps by drop and
-  rename instead (not atomic, which these tests cannot observe anyway). Its rename also
-  forgets ``VARCHAR(n)`` lengths: the renamed table describes them as ``VARCHAR(16777216)``.
-- ``COPY INTO ... MATCH_BY_COLUMN_NAME = CASE_SENSITIVE`` compares the Parquet columns with
-  the table's columns upper-cased, so quoted lower-case columns load as NULL:
-  ``FakesnowWarehouse`` matches case-insensitively.
-- NULL ``TIMESTAMP_NTZ``/``TIMESTAMP_TZ`` values are stored as NULL but come back as
-  1970-01-01 in Arrow result sets: ``as_fakesnow_returns`` says so in the expected frames,
-  and ``is null`` queries prove what was stored.
-- The connector's own ``write_pandas`` fails (its scoped temporary stage is never created),
-  and ``DROP STAGE`` is a parser error; the product uses neither.
+Snowflake's documented behaviour and the difference is isolated in the tests;
+tests/emulators.py lists each one (the README too). Here: ``FakesnowWarehouse`` swaps by
+drop and rename and matches columns case-insensitively, and ``as_fakesnow_returns`` expects
+NULL timestamps back as the epoch.
 """
 
 from __future__ import annotations
 
 import itertools
-import types as pytypes
-from collections.abc import Sequence
 
 import pandas as pd
 import pytest
@@ -30,9 +19,8 @@ from helpers import typed_frame
 from synthohive_dbt.errors import UnsafeWriteError, WarehouseError
 from synthohive_dbt.schema import ColumnType, LogicalType
 from synthohive_dbt.warehouse import STAGE_PREFIX, Relation
-from synthohive_dbt.warehouse.base import Swap
 from synthohive_dbt.warehouse.snowflake import SnowflakeWarehouse
-from tests.emulators import start_fakesnow
+from tests.emulators import FakesnowWarehouse, start_fakesnow
 
 connector = pytest.importorskip(
     "snowflake.connector", reason="snowflake-connector-python is not installed in .venv"
@@ -54,21 +42,6 @@ TYPES = {
 }
 KEYS = ["0f8fad5b-d9cb-469f-a165-70867728950e", "7c9e6679-7425-40de-944b-e07fc1f90ae7"]
 _databases = itertools.count()
-
-
-class FakesnowWarehouse(SnowflakeWarehouse):
-    """SnowflakeWarehouse with fakesnow's differences isolated (see the module docstring)."""
-
-    # fakesnow upper-cases the table's column names before matching them
-    match_by_column_name = "case_insensitive"
-
-    def _swap(self, swaps: Sequence[Swap]) -> None:
-        # fakesnow cannot parse ALTER TABLE ... SWAP WITH
-        for stage, final, _ in swaps:
-            self._execute(f"drop table if exists {final.render(self.dialect)}")
-            self._execute(
-                f"alter table {stage.render(self.dialect)} rename to {final.render(self.dialect)}"
-            )
 
 
 def sample_frame() -> pd.DataFrame:
@@ -224,16 +197,14 @@ def test_refuses_a_protected_schema_and_writes_nothing(warehouse):
 
 
 def test_from_credentials_passes_dbt_snowflake_settings_to_the_connector(server):
-    # the fields and auth_args() dbt-snowflake's SnowflakeCredentials gives for an
-    # emulator profile (host, port, protocol); dbt-snowflake itself is not in .venv
-    auth = {"password": "unused", "host": "127.0.0.1", "port": server.port, "protocol": "http"}
-    creds = pytypes.SimpleNamespace(
-        account="fakesnow", user="synthohive", database="CREDS", schema="PUBLIC",
-        warehouse=None, role=None, client_session_keep_alive=False,
-        insecure_mode=False, connect_timeout=10, auth_args=lambda: auth,
+    # the Credentials dbt-snowflake builds from an emulator profile (host, port, protocol)
+    credentials = pytest.importorskip("dbt.adapters.snowflake.connections").SnowflakeCredentials
+    creds = credentials(
+        account="fakesnow", user="synthohive", password="unused", database="CREDS",
+        schema="PUBLIC", host="127.0.0.1", port=server.port, protocol="http", connect_timeout=10,
     )  # fmt: skip
     with SnowflakeWarehouse.from_credentials(creds, target="emulator") as wh:
         assert wh._fetch("select 1")[0][0] == 1
-    bad = pytypes.SimpleNamespace(**{**vars(creds), "auth_args": lambda: {**auth, "port": 1}})
+    creds.port = 1
     with pytest.raises(WarehouseError, match="cannot connect to Snowflake account fakesnow"):
-        SnowflakeWarehouse.from_credentials(bad, target="emulator")
+        SnowflakeWarehouse.from_credentials(creds, target="emulator")

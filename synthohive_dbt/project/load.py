@@ -190,6 +190,16 @@ def _load_runtime_config(project_dir: Path, profiles_dir: Path, args: list[str])
         profile = load_profile(str(project_dir), flags.VARS, flags.PROFILE, flags.TARGET)
     except DbtBaseException as exc:
         raise _profile_error(exc, project_dir, profiles_dir, flags.TARGET) from exc
+    # imported here: the warehouse modules import pandas and pyarrow
+    from synthohive_dbt.warehouse import check_credentials
+
+    # before anything dials the warehouse (dbt's compile opens a connection)
+    check_credentials(
+        profile.credentials.type,
+        profile.credentials,
+        target=profile.target_name,
+        profiles=str(profiles_dir / _PROFILES),
+    )
     try:
         project = dbt_load_project(
             str(project_dir), flags.VERSION_CHECK, profile, flags.VARS, validate=True

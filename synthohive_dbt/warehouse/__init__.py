@@ -18,6 +18,7 @@ __all__ = [
     "Relation",
     "Warehouse",
     "backend_for",
+    "check_credentials",
     "open_warehouse",
     "wrap_connection",
 ]
@@ -58,6 +59,15 @@ def open_warehouse(adapter_type: str, credentials: Any, *, target: str | None = 
             f"{adapter_type} was asked for"
         )
     return backend.from_credentials(credentials, target=target)
+
+
+def check_credentials(
+    adapter_type: str, credentials: Any, *, target: str | None = None, profiles: str | None = None
+) -> None:
+    """Refuse profile settings the backend can judge without connecting (ProfileError);
+    adapter types without a backend are left to the commands that need one."""
+    if (adapter_type or "").strip().lower() in _BACKENDS:
+        backend_for(adapter_type).check_credentials(credentials, target=target, profiles=profiles)
 
 
 def wrap_connection(adapter_type: str, connection: Any) -> Warehouse:

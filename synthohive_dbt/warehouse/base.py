@@ -99,6 +99,15 @@ class Warehouse(ABC):
         return cls(connection, owns_connection=False)
 
     @classmethod
+    def check_credentials(
+        cls, credentials: Any, *, target: str | None = None, profiles: str | None = None
+    ) -> None:
+        """Refuse, without connecting, settings that cannot work (ProfileError); runs when
+        the profile is loaded, before dbt or a driver dials anything. ``profiles``: where
+        the profile was read, for the message."""
+        return None  # nothing to refuse by default
+
+    @classmethod
     @abstractmethod
     def from_credentials(cls: type[W], credentials: Any, *, target: str | None = None) -> W:
         """Open a native connection from a dbt Credentials object."""

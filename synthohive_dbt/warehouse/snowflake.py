@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from synthohive_dbt.errors import WarehouseError
+from synthohive_dbt.errors import ProfileError, WarehouseError
 from synthohive_dbt.schema import ColumnType, LogicalType
 from synthohive_dbt.warehouse.base import Relation, Scan, Swap, Warehouse, import_driver
 from synthohive_dbt.warehouse.dialect import Dialect
@@ -53,6 +53,10 @@ DIALECT = Dialect(
 # stage, not a table, so it cannot collide with the staging tables
 LOAD_STAGE = "__synthohive_load"
 
+# the account name that fakesnow, the local emulator, is reached under; it has no host of
+# its own under snowflakecomputing.com
+EMULATOR_ACCOUNTS = frozenset({"fakesnow"})
+
 
 def _driver() -> Any:
     return import_driver("snowflake.connector", "the Snowflake driver", "snowflake")
@@ -71,13 +75,23 @@ class SnowflakeWarehouse(Warehouse):
     match_by_column_name: ClassVar[str] = "case_sensitive"
 
     @classmethod
+    def check_credentials(
+        cls, credentials: Any, *, target: str | None = None, profiles: str | None = None
+    ) -> None:
+        check_emulator_host(credentials, target=target, profiles=profiles)
+
+    @classmethod
     def from_credentials(cls, credentials: Any, *, target: str | None = None) -> SnowflakeWarehouse:
+        check_emulator_host(credentials, target=target)
         connector = _driver()
         # dbt-snowflake's own auth_args: password, key pair, oauth, sso, host/port; older
         # releases leave the user out of it
         auth = dict(credentials.auth_args())
         if getattr(credentials, "user", None):
             auth.setdefault("user", credentials.user)
+        # dbt-snowflake turns the connector's cloud platform probe off by default (0.0)
+        detection = getattr(credentials, "platform_detection_timeout_seconds", None)
+        extra = {} if detection is None else {"platform_detection_timeout_seconds": detection}
         try:
             conn = connector.connect(
                 account=credentials.account,
@@ -90,6 +104,7 @@ class SnowflakeWarehouse(Warehouse):
                 application="synthohive",
                 insecure_mode=getattr(credentials, "insecure_mode", False),
                 login_timeout=getattr(credentials, "connect_timeout", None) or 60,
+                **extra,
                 **auth,
             )
         except connector.Error as exc:
@@ -194,3 +209,30 @@ def load_sql(
         "file_format=(type=parquet use_logical_type=true) "
         f"match_by_column_name={match_by_column_name} on_error=abort_statement purge=true",
     ]
+
+
+def check_emulator_host(
+    credentials: Any, *, target: str | None = None, profiles: str | None = None
+) -> None:
+    """Refuse a profile target set up for a local emulator (``account: fakesnow``,
+    ``protocol: http`` or a port other than 443) but without ``host``: the connector would
+    dial ``<account>.snowflakecomputing.com`` and retry its connection errors for minutes.
+    ``profiles``: where the profile was read, for the message."""
+    if getattr(credentials, "host", None):
+        return
+    account = str(getattr(credentials, "account", "") or "")
+    protocol = str(getattr(credentials, "protocol", "") or "").lower()
+    port = getattr(credentials, "port", None)
+    settings = [f"account: {account}"] if account.lower() in EMULATOR_ACCOUNTS else []
+    settings += ["protocol: http"] if protocol == "http" else []
+    settings += [f"port: {port}"] if port and int(port) != 443 else []
+    if not settings:
+        return
+    where = f"target '{target}'" if target else "the dbt profile target"
+    raise ProfileError(
+        f"the Snowflake {where} sets {', '.join(settings)} but no host, so the connector "
+        f"would dial {account}.snowflakecomputing.com instead of a local emulator. In "
+        f"{profiles or 'profiles.yml'}, give {where} the emulator's address (host: 127.0.0.1, "
+        "port: <its port>, protocol: http), or, for a real Snowflake account, remove "
+        "protocol: http and port"
+    )

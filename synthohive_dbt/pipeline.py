@@ -8,7 +8,7 @@ here loads projects or writes files.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -81,6 +81,7 @@ def fit_graph(
         privacy=privacy,
         real_rows=real_rows,
         samples=sample.conditions,
+        histograms=real_fk_histograms(graph, wh, sample.thinned, real_rows),
     )
     rows = {graph.table(k).name: len(frames[k]) for k in graph.order}
     return relational, graph, rows
@@ -165,6 +166,31 @@ def plan_warehouse_sample(
     real = {key: wh.row_count(graph.table(key).relation) for key in graph.order}
     sample = plan_sample(graph, wh.dialect, limits, real, seed)
     return sample, {key: real[key] for key in sample.conditions}
+
+
+def real_fk_histograms(
+    graph: SchemaGraph, wh: Warehouse, thinned: Sequence[str], real_rows: Mapping[str, int]
+) -> dict[str, dict[tuple[str, ...], tuple[int, ...]]]:
+    """Per table sampled on its own although it has FKs (``SamplePlan.thinned``), per FK
+    columns, the real children-per-parent histogram counted in the warehouse (index k:
+    parents with k children; parents without children: the parent's real rows minus the
+    parents counted)."""
+    out: dict[str, dict[tuple[str, ...], tuple[int, ...]]] = {}
+    for key in thinned:
+        table = graph.table(key)
+        for fk in graph.fks_of(key):
+            if fk.is_self_reference or fk.parent not in graph.tables:
+                continue
+            counts = wh.fk_histogram(table.relation, fk.columns)
+            parents = real_rows.get(fk.parent)
+            if parents is None:
+                parents = wh.row_count(graph.table(fk.parent).relation)
+            hist = [0] * (max(counts, default=0) + 1)
+            for k, n in counts.items():
+                hist[k] = n
+            hist[0] = max(parents - sum(counts.values()), 0)
+            out.setdefault(key, {})[tuple(fk.columns)] = tuple(hist)
+    return out
 
 
 def _check_sizes(

@@ -98,6 +98,17 @@ def test_report_duckdb(tmp_path, monkeypatch, dbt_project, capsys):
         "flights(dest) -> airports(code)", "flights(origin) -> airports(code)"
     ]  # fmt: skip
 
+    # --sample-rows: both sides sampled in SQL, FK-closed: no sampled child row lost its
+    # parent (samples drawn table by table would leave orphans), real row counts kept
+    assert synthohive(project, "report", "--sample-rows", "40", "--quiet", target="duckdb") == 0
+    small = json.loads((project / "target/synthohive/report.json").read_text())
+    assert [(t["name"], t["rows_real"], t["rows_synthetic"]) for t in small["tables"]] == [
+        (t["name"], t["rows_real"], t["rows_synthetic"]) for t in report["tables"]
+    ]
+    assert max(t["rows_real"] for t in small["tables"]) > 40
+    assert all(t["integrity"]["orphans"] == 0 for t in small["tables"])
+    assert all(r["orphans"] == 0 for t in small["tables"] for r in t["relationships"])
+
     # a file the report did not write is never replaced; nothing is written
     mine = tmp_path / "mine.html"
     mine.write_text("<p>my notes</p>")

@@ -14,6 +14,9 @@ import pytest
 from dbt.adapters.duckdb.credentials import DuckDBCredentials
 from helpers import INT, ORIGIN, PG, TEXT, dbt, graph_from, raw_tables, synthohive, table
 
+from synthohive_dbt.generation import write_synthetic
+from synthohive_dbt.options import GenerateOptions
+from synthohive_dbt.pipeline import fit_graph
 from synthohive_dbt.schema import ForeignKey
 from synthohive_dbt.warehouse import open_warehouse
 from synthohive_dbt.warehouse.sampling import plan_sample
@@ -130,6 +133,56 @@ def test_sample_is_fk_closed_deterministic_and_keeps_real_children(tmp_path):
     assert any("references itself" in w for w in plan.warnings)
 
 
+def real_histogram(references: pd.Series, parents: int) -> tuple[int, ...]:
+    """Index k: parents referenced by k values of ``references``."""
+    counts = references.value_counts().value_counts()
+    hist = [0] * (int(counts.index.max()) + 1)
+    for k, n in counts.items():
+        hist[int(k)] = int(n)
+    hist[0] = parents - int(counts.sum())
+    return tuple(hist)
+
+
+def test_a_fact_under_small_dimensions_is_sampled_with_real_children_per_parent(tmp_path):
+    # 300 airports fit the limit and are read whole; 4,000 flights do not: the flights keep
+    # 500 rows of their own, and fit takes their children per airport from the warehouse
+    path = tmp_path / "shop.duckdb"
+    frames = shop_frames()
+    load_duckdb(path, frames)
+    graph = shop_graph()
+    flights_key, airports_key = "source.p.s.flights", "source.p.s.airports"
+    graph = replace(graph, order=(airports_key, flights_key), tables={
+        k: graph.table(k) for k in (airports_key, flights_key)
+    }, foreign_keys=tuple(fk for fk in graph.foreign_keys if fk.child == flights_key))  # fmt: skip
+    with open_warehouse("duckdb", DuckDBCredentials(path=str(path))) as wh:
+        plan, got = read_sample(wh, graph, dict.fromkeys(graph.order, 500))
+        assert plan.thinned == (flights_key,) and airports_key not in plan.conditions
+        assert len(got["flights"]) == 500 and len(got["airports"]) == 300
+        assert "counted in the warehouse" in plan.how[flights_key]
+        model, _, rows = fit_graph(graph, wh, model="copula", seed=0, sample_rows=500)
+        assert rows == {"airports": 300, "flights": 500}
+        written = write_synthetic(model, wh, schema="synth", options=GenerateOptions(seed=1))
+    fks = {fk.columns: fk for fk in model.plans[flights_key].fks}
+    for column in ("origin", "dest"):
+        assert fks[(column,)].histogram == real_histogram(frames["flights"][column], 300)
+    # generated at the real size, with the real spread of flights per airport
+    assert model.plans[flights_key].rows == 4000 and written["flights"] == 4000
+    con = duckdb.connect(str(path))
+    try:
+        per_origin = con.execute(
+            "select max(n), count(*) from (select origin, count(*) n from synth.flights "
+            "group by origin)"
+        ).fetchone()
+        orphans = con.execute(
+            "select count(*) from synth.flights f left join synth.airports a "
+            "on f.origin = a.code where a.code is null"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    real_max = int(frames["flights"]["origin"].value_counts().max())
+    assert per_origin[0] <= real_max and per_origin[1] > 250 and orphans == 0
+
+
 @pytest.mark.postgres
 def test_same_rows_on_duckdb_and_postgres(tmp_path, postgres_server):
     """The hash is md5 of the key as text with the seed: the same rows on both."""
@@ -144,10 +197,16 @@ def test_same_rows_on_duckdb_and_postgres(tmp_path, postgres_server):
     on_pg = replace(graph, tables={k: replace(t, schema=schema) for k, t in graph.tables.items()})
     limits = {k: 300 for k in graph.order}
     try:
+        flights = graph.table("source.p.s.flights")
         with open_warehouse("duckdb", DuckDBCredentials(path=str(path))) as wh:
             _, on_duckdb = read_sample(wh, graph, limits, seed=7)
+            per_origin = wh.fk_histogram(flights.relation, ("origin",))
         with open_warehouse("postgres", pg_credentials()) as wh:
             _, on_postgres = read_sample(wh, on_pg, limits, seed=7)
+            on_pg_flights = on_pg.table("source.p.s.flights").relation
+            assert wh.fk_histogram(on_pg_flights, ("origin",)) == per_origin
+        hist = real_histogram(frames["flights"]["origin"], 300)
+        assert per_origin == {k: n for k, n in enumerate(hist) if k and n}
         for name in ("customers", "orders", "items", "airports", "flights"):
             columns = list(on_duckdb[name].columns)
             a = on_duckdb[name].astype(str).sort_values(columns).reset_index(drop=True)

@@ -1,10 +1,15 @@
 """What the report scores: the spec from the saved model's plans, bounded samples of the
 real and the synthetic tables, and the holdout privacy metrics of the last generate.
 
-Tables of at most ``sample_rows`` rows are read whole; larger ones are read and sampled
-to ``sample_rows`` rows with a seed (children per parent are then estimated from the
-sample). Key columns are not scored as columns: they are minted anew; they count for
-integrity (duplicates, nulls, orphans) and for the relationships.
+Both sides are sampled inside the warehouse the way ``fit --sample-rows`` samples
+(``warehouse.sampling``): tables of at most ``sample_rows`` rows are read whole, larger
+roots keep ``sample_rows`` rows by a hash of their key and the seed and their children the
+children of the kept rows (FK-closed: children per parent are the real counts); a larger
+table that no sampled parent restricts keeps ``sample_rows`` rows of its own by the same
+hash (its children per parent are then estimated from the sample); a table that
+references itself is read whole. Key columns are not
+scored as columns: they are minted anew; they count for integrity (duplicates, nulls,
+orphans) and for the relationships.
 """
 
 from __future__ import annotations
@@ -13,14 +18,15 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..errors import WarehouseError
 from ..progress import SILENT, Reporter, TableRead
 from ..relational import RelationalModel
-from ..schema import LogicalType, Relation
+from ..schema import Column, ForeignKey, LogicalType, Origin, PrimaryKey, Relation, SchemaGraph
+from ..schema import Table as SchemaTable
 from ..warehouse import Warehouse
+from ..warehouse.sampling import plan_sample
 from .spec import CATEGORICAL, DATETIME, NUMERIC, ColumnSpec, RelationSpec, ReportSpec, TableSpec
 
 KINDS = {
@@ -94,35 +100,71 @@ def read_samples(
     seed: int = 0,
     reporter: Reporter = SILENT,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], dict[str, tuple[int, int]]]:
-    """(real frames, synthetic frames, (real rows, synthetic rows) per table name).
-    Raises WarehouseError naming the tables that cannot be read (run generate first)."""
-    real: dict[str, pd.DataFrame] = {}
-    fake: dict[str, pd.DataFrame] = {}
-    sizes: dict[str, tuple[int, int]] = {}
+    """(real frames, synthetic frames, (real rows, synthetic rows) per table name), each
+    side sampled in SQL (module docstring). Raises WarehouseError naming the tables that
+    cannot be read (run generate first)."""
+    real_at = {key: relational.plans[key].relation for key in relational.order}
+    counts: dict[str, dict[str, int]] = {"real": {}, "synthetic": {}}
     missing: list[str] = []
-    rng = np.random.default_rng(seed)
     for key in relational.order:
         plan = relational.plans[key]
         try:
-            real_frame = wh.read(plan.relation)
+            counts["real"][key] = wh.row_count(real_at[key])
         except WarehouseError as exc:
             missing.append(f"{plan.relation}: {exc}")
             continue
         try:
-            fake_frame = wh.read(synthetic[key])
+            counts["synthetic"][key] = wh.row_count(synthetic[key])
         except WarehouseError:
             missing.append(
                 f"{synthetic[key]} (synthetic {plan.name}) cannot be read; run "
                 "`synthohive generate` into this schema first"
             )
-            continue
-        sizes[plan.name] = (len(real_frame), len(fake_frame))
-        real[plan.name] = _bounded(real_frame, sample_rows, rng)
-        fake[plan.name] = _bounded(fake_frame, sample_rows, rng)
-        reporter.emit(TableRead(plan.name, len(real_frame)))
     if missing:
         raise WarehouseError("the report cannot read every table", missing)
-    return real, fake, sizes
+    frames = {}
+    for side, relations in (("real", real_at), ("synthetic", synthetic)):
+        graph = _sampling_graph(relational, relations)
+        conditions = _sample_conditions(graph, wh, counts[side], sample_rows, seed)
+        frames[side] = {
+            relational.plans[key].name: wh.read(relations[key], where=conditions.get(key))
+            for key in relational.order
+        }
+    for key in relational.order:
+        name = relational.plans[key].name
+        reporter.emit(TableRead(name, len(frames["real"][name])))
+    sizes = {
+        relational.plans[key].name: (counts["real"][key], counts["synthetic"][key])
+        for key in relational.order
+    }
+    return frames["real"], frames["synthetic"], sizes
+
+
+def _sampling_graph(relational: RelationalModel, relations: Mapping[str, Relation]) -> SchemaGraph:
+    """The saved plans as a schema graph whose tables live at ``relations``."""
+    origin = Origin("saved plan", "plan.json")
+    tables, fks = {}, []
+    for key in relational.order:
+        plan, at = relational.plans[key], relations[key]
+        tables[key] = SchemaTable(
+            key, plan.name, "source", at.database, at.schema, at.identifier,
+            columns=tuple(Column(name) for name, _ in plan.columns),
+            primary_key=PrimaryKey(tuple(plan.primary_key), origin) if plan.primary_key else None,
+        )  # fmt: skip
+        fks += [
+            ForeignKey(key, tuple(fk.columns), fk.parent, tuple(fk.parent_columns), origin)
+            for fk in plan.fks
+            if fk.parent in relational.plans
+        ]
+    return SchemaGraph(tables, tuple(fks), tuple(relational.order))
+
+
+def _sample_conditions(
+    graph: SchemaGraph, wh: Warehouse, rows: Mapping[str, int], sample_rows: int, seed: int
+) -> Mapping[str, str]:
+    """Per table key, the SQL condition of its sampled rows (absent: read whole)."""
+    limits = dict.fromkeys(graph.order, sample_rows)
+    return plan_sample(graph, wh.dialect, limits, rows, seed).conditions
 
 
 def privacy_sections(path: Path) -> dict[str, dict]:
@@ -140,10 +182,3 @@ def privacy_sections(path: Path) -> dict[str, dict]:
         for name, metrics in tables.items()
         if isinstance(metrics, dict)
     }
-
-
-def _bounded(frame: pd.DataFrame, rows: int, rng: np.random.Generator) -> pd.DataFrame:
-    if len(frame) <= rows:
-        return frame
-    keep = np.sort(rng.choice(len(frame), size=rows, replace=False))
-    return frame.iloc[keep].reset_index(drop=True)

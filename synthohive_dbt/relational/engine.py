@@ -278,6 +278,7 @@ def fit_relational(
     privacy: PrivacySettings | None = None,
     real_rows: Mapping[str, int] | None = None,
     samples: Mapping[str, str] | None = None,
+    histograms: Mapping[str, Mapping[tuple[str, ...], tuple[int, ...]]] | None = None,
 ) -> RelationalModel:
     """Plan every table of ``graph`` and fit its model on the real ``frames``.
 
@@ -286,6 +287,8 @@ def fit_relational(
     A table whose fingerprint equals its fingerprint in ``previous`` gets the saved model
     (``loaded_from``) instead of a trained one. ``definitions``: the definition part of the
     fingerprints, computed from the graph as the manifest gave it (default: from ``graph``).
+    ``histograms``: per table key and FK columns, the real children-per-parent histogram
+    where the frame is a thinned sample (``SamplePlan.thinned``).
     """
     privacy = privacy or PrivacySettings()
     options = replace(options or ModelOptions(), min_category_rows=privacy.min_category_rows)
@@ -314,6 +317,10 @@ def fit_relational(
     for key, condition in (samples or {}).items():  # fitted on a sample: real sizes
         rows = (real_rows or {}).get(key, plans[key].rows)
         plans[key] = replace(plans[key], rows=int(rows), sample=condition)
+    for key, real in (histograms or {}).items():  # a thinned sample: the real counts
+        fks = plans[key].fks
+        fks = tuple(replace(fk, histogram=real.get(fk.columns, fk.histogram)) for fk in fks)
+        plans[key] = replace(plans[key], fks=fks)
     return RelationalModel(
         plans=plans,
         order=graph.order,

@@ -131,6 +131,21 @@ class Warehouse(ABC):
             rows = self._fetch(sql if where is None else f"{sql} where {where}")
         return int(rows[0][0])
 
+    def fk_histogram(self, relation: Relation, columns: Sequence[str]) -> dict[int, int]:
+        """{k: how many values of ``columns`` (none null) occur in k rows of ``relation``},
+        counted in the warehouse: children per parent without reading the children."""
+        q = self.dialect.quote
+        keys = ", ".join(q(c) for c in columns)
+        present = " and ".join(f"{q(c)} is not null" for c in columns)
+        sql = (
+            f"select n, count(*) from (select count(*) as n from "
+            f"{relation.render(self.dialect)} where {present} group by {keys}) as per_parent "
+            "group by n"
+        )
+        with self._errors(f"counting rows per {', '.join(columns)} of {relation}"):
+            rows = self._fetch(sql)
+        return {int(n): int(count) for n, count in rows}
+
     # ---- read ------------------------------------------------------------------------
     def read(
         self,

@@ -9,6 +9,10 @@ sample of the selected tables, selected in SQL, instead of whole tables.
   primary FK is null keep at most N of their own, by the same hash.
 * A restricted parent also keeps the rows that kept rows of other tables reference through
   their other FKs, so the sample has no orphans.
+* A table with FKs that no sampled parent restricts (its parents are all read whole: a
+  fact table under small dimensions) keeps N rows of its own by the same hash; its
+  children-per-parent histograms are then counted in the warehouse (``fk_histogram``),
+  not taken from the sample, and its own children follow it.
 * Tables with a self-referencing FK are read whole: a sample would cut their hierarchies.
 
 Each table's condition is SQL on its own columns that nests its parents' conditions; a
@@ -34,6 +38,9 @@ class SamplePlan:
     conditions: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     how: Mapping[str, str] = field(default_factory=dict)
+    # tables with FKs sampled on their own (no sampled parent restricts them): their rows
+    # per parent are a thinned sample, so fit counts the real ones in SQL
+    thinned: tuple[str, ...] = ()
 
 
 def plan_sample(
@@ -50,6 +57,7 @@ def plan_sample(
     primary: dict[str, ForeignKey] = {}
     warnings: list[str] = []
     how: dict[str, str] = {}
+    thinned: list[str] = []
     for key in graph.order:
         table = graph.table(key)
         fks = [fk for fk in graph.foreign_keys if fk.child == key and fk.parent in graph.tables]
@@ -70,7 +78,8 @@ def plan_sample(
             how[key] = f"children of the sampled {parent.display} rows ({', '.join(fk.columns)})"
             if nulls:
                 how[key] += f"; rows with a null {', '.join(fk.columns)}: {limits[key]:,} at most"
-        elif not fks and key in limits and real_rows.get(key, 0) > limits[key]:
+        elif key in limits and real_rows.get(key, 0) > limits[key]:
+            # a root, or a table whose parents are all read whole: its own N rows
             if not table.primary_key:
                 warnings.append(
                     f"{table.display} has no primary key: sampled by a hash of all its columns"
@@ -81,6 +90,9 @@ def plan_sample(
                 f"{limits[key]:,} of {real_rows[key]:,} rows: smallest md5 of "
                 f"{', '.join(hashed)} and seed {int(seed)}"
             )
+            if fks:  # its children per parent are counted in the warehouse instead
+                thinned.append(key)
+                how[key] += "; children per parent counted in the warehouse"
     conditions: dict[str, str] = {}
     for key in reversed(graph.order):  # children first: a parent adds what they reference
         if key not in base:
@@ -93,7 +105,7 @@ def plan_sample(
         conditions[key] = " or ".join([f"({base[key]})", *extra]) if extra else base[key]
         if extra:
             how[key] += "; with the rows that sampled rows of other tables reference"
-    return SamplePlan(conditions, tuple(warnings), how)
+    return SamplePlan(conditions, tuple(warnings), how, tuple(thinned))
 
 
 @dataclass(frozen=True)

@@ -96,12 +96,16 @@ def start_fakesnow(log_dir: Path) -> Server:
 #   expected frames; ``is null`` queries prove what was stored).
 # - The connector's own ``write_pandas`` fails (its scoped temporary stage is never created),
 #   and ``DROP STAGE`` is a parser error; the product uses neither.
+# - A COPY INTO that breaks a NOT NULL column is answered with HTTP 500 (an unhandled
+#   exception in the server) instead of a SQL error; the connector retries it until its
+#   network timeout, so the tests bound that timeout (Snowflake fails the statement at once).
 # - Types and identifiers are DuckDB's underneath: an unknown type such as ``uuid`` is
 #   accepted, and quoted identifiers match case-insensitively, so a test must check stored
 #   names and types itself rather than rely on the emulator to refuse them.
 # - ``CREATE TABLE ... (columns, primary key (...), foreign key (...)) AS SELECT`` (what
 #   dbt-snowflake renders for a contracted model with model-level constraints) fails with
 #   "Invalid column definition list": fakesnow counts the constraints as columns.
+# - ``HASH(*)`` is not supported (a DuckDB binder error): the tests hash rows themselves.
 
 
 class FakesnowWarehouse(SnowflakeWarehouse):

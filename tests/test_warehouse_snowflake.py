@@ -66,8 +66,9 @@ def server(tmp_path_factory):
 
 @pytest.fixture()
 def warehouse(server):
-    """A fresh database per test; a bounded network timeout so that a server error (which
-    the connector retries) fails the test instead of hanging it."""
+    """A fresh database per test; a short network timeout so that a server error (which
+    the connector retries until then) fails the test soon: fakesnow answers a COPY that
+    breaks a NOT NULL column with HTTP 500, not a SQL error (tests/emulators.py)."""
     database = f"TEST_{next(_databases)}"
     conn = connector.connect(
         account="fakesnow",
@@ -77,7 +78,7 @@ def warehouse(server):
         port=server.port,
         protocol="http",
         autocommit=True,
-        network_timeout=60,
+        network_timeout=15,
     )
     wh = FakesnowWarehouse.from_connection(conn)
     wh._execute(f"create database {database}")

@@ -8,15 +8,23 @@ unrounded and the swap's cast rounds them once. The swap is ``CREATE OR REPLACE 
 so a multi-table write is not one transaction: a failure after the first swap leaves the
 earlier tables replaced.
 
-Run in the tests against bqemulator (tests/test_warehouse_bigquery.py); the README lists
-where that emulator differs from the service.
+A client pointed at an emulator (``BIGQUERY_EMULATOR_HOST``, the client's documented
+switch) is checked when the profile is loaded, before dbt or the client dials anything: a
+value that is no http(s) URL, or an address where nothing listens, is one error instead of a
+cryptic one or ten minutes of retried connection errors.
+
+Run in the tests against bqemulator (tests/test_warehouse_bigquery.py,
+tests/test_e2e_bigquery.py); the README lists where that emulator differs from the service.
 """
 
 from __future__ import annotations
 
 import io
+import os
+import socket
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -56,6 +64,12 @@ DIALECT = Dialect(
 )
 
 
+#: the environment variable that sends google-cloud-bigquery's requests to an emulator
+EMULATOR_HOST = "BIGQUERY_EMULATOR_HOST"
+#: how long the check of an emulator's address waits for a connection
+PROBE_TIMEOUT_S = 5.0
+
+
 def _driver() -> Any:
     return import_driver("google.cloud.bigquery", "the BigQuery client", "bigquery")
 
@@ -78,8 +92,15 @@ class BigQueryWarehouse(Warehouse):
     dialect = DIALECT
 
     @classmethod
+    def check_credentials(
+        cls, credentials: Any, *, target: str | None = None, profiles: str | None = None
+    ) -> None:
+        check_emulator_host(os.environ, target=target)
+
+    @classmethod
     def from_credentials(cls, credentials: Any, *, target: str | None = None) -> BigQueryWarehouse:
         _driver()
+        check_emulator_host(os.environ, target=target)
         try:
             client = _client_from(credentials)
         except Exception as exc:  # google-auth raises several unrelated types here
@@ -211,3 +232,38 @@ def load_arrow(data: pa.Table, types: Mapping[str, ColumnType]) -> pa.Table:
         for n, t in types.items()
     ]
     return pa.Table.from_arrays(columns, names=list(types))
+
+
+def check_emulator_host(environ: Mapping[str, str], *, target: str | None = None) -> str | None:
+    """The emulator URL in ``BIGQUERY_EMULATOR_HOST``, or None when it is not set (BigQuery
+    itself). Raises WarehouseError when the value is no ``http(s)://host[:port]`` URL or
+    nothing accepts a connection there within ``PROBE_TIMEOUT_S``: the client would fail
+    with an unrelated error, or retry connection errors for ten minutes."""
+    value = environ.get(EMULATOR_HOST)
+    if value is None:
+        return None
+    where = f" (target {target})" if target else ""
+    fix = (
+        f"set {EMULATOR_HOST} to the emulator's address, such as http://127.0.0.1:9050, or "
+        "unset it to use BigQuery itself"
+    )
+    try:
+        url = urlsplit(value.strip())
+        port = url.port or {"http": 80, "https": 443}.get(url.scheme)
+    except ValueError as exc:  # a port that is no number in 0-65535
+        raise WarehouseError(
+            f"{EMULATOR_HOST}={value!r} is not a usable URL{where}: {exc}; {fix}"
+        ) from exc
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise WarehouseError(
+            f"{EMULATOR_HOST}={value!r} is not an http(s)://host:port URL{where}, and the "
+            f"BigQuery client sends every request there; {fix}"
+        )
+    try:
+        socket.create_connection((url.hostname, port), timeout=PROBE_TIMEOUT_S).close()
+    except OSError as exc:
+        raise WarehouseError(
+            f"nothing answers at {url.hostname}:{port}, the BigQuery emulator address in "
+            f"{EMULATOR_HOST}={value!r}{where} ({exc}); start the emulator there, or {fix}"
+        ) from exc
+    return value.strip()

@@ -318,6 +318,7 @@ def test_emulator_profile_without_host_is_one_error_and_writes_nothing(
         capsys.readouterr()
         start = time.monotonic()
         codes = [
+            synthohive(fitted, "inspect", target="snowflake_no_host"),
             synthohive(fitted, "fit", "--model", "copula", target="snowflake_no_host"),
             synthohive(fitted, "generate", "--schema", "synth_bad", target="snowflake_no_host"),
         ]
@@ -325,9 +326,9 @@ def test_emulator_profile_without_host_is_one_error_and_writes_nothing(
         err = capsys.readouterr().err
     finally:
         profiles.write_text(original)
-    assert codes == [1, 1]
+    assert codes == [1, 1, 1]
     assert elapsed < 15  # refused when the profile loads: nothing dials out and waits
-    assert err.count("error:") == 2 and "Traceback" not in err
+    assert err.count("error:") == 3 and "Traceback" not in err
     first = err.split("error:")[1]
     assert "target 'snowflake_no_host'" in first and settings in first
     assert "no host" in first and "snowflakecomputing.com" in first

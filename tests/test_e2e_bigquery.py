@@ -329,14 +329,24 @@ def test_environment(fitted, client, capsys):
     assert fingerprint(client, REAL_DATASETS) == real_before
 
 
-def test_run_operation_synthesize(fitted, client):
+def test_run_operation_synthesize(fitted, client, monkeypatch):
     """`dbt run-operation synthesize` fits and writes through dbt-bigquery's own client."""
+    from synthohive_dbt.warehouse.bigquery import BigQueryWarehouse
+
+    wrapped = []
+    original = BigQueryWarehouse.from_connection.__func__
+    monkeypatch.setattr(
+        BigQueryWarehouse,
+        "from_connection",
+        classmethod(lambda cls, conn: wrapped.append(conn) or original(cls, conn)),
+    )
     args = (
         '{select: "source:ops", scale: 2, seed: 7, refit: true, model: copula, '
         "schema: synth_op, artifacts: target/synthohive_op}"
     )
     result = dbt(fitted, "run-operation", "synthesize", "--args", args, target=TARGET)
     assert result.success, result.exception
+    assert [type(c) for c in wrapped] == [bigquery.Client]  # dbt's handle, unwrapped
     assert (fitted / "target" / "synthohive_op" / "plan.json").is_file()
     assert tables_of(client, "synth_op") == OPS_TABLES
     assert rows(
@@ -380,3 +390,13 @@ def test_unusable_emulator_host_is_one_error_and_writes_nothing(
     assert [p.stat().st_mtime_ns if p.exists() else None for p in written] == before
     monkeypatch.undo()  # the test client sees the emulator again
     assert not dataset_exists(client, "synth_bad")
+
+
+def test_emulator_host_check_leaves_bigquery_itself_alone(emulator_host):
+    from synthohive_dbt.errors import WarehouseError
+    from synthohive_dbt.warehouse.bigquery import check_emulator_host
+
+    assert check_emulator_host({}) is None  # no emulator: BigQuery itself, nothing probed
+    assert check_emulator_host({"BIGQUERY_EMULATOR_HOST": f" {emulator_host} "}) == emulator_host
+    with pytest.raises(WarehouseError, match="target dev"):
+        check_emulator_host({"BIGQUERY_EMULATOR_HOST": "ftp://x:1"}, target="dev")

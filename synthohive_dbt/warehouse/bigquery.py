@@ -92,6 +92,19 @@ class BigQueryWarehouse(Warehouse):
     dialect = DIALECT
 
     @classmethod
+    def from_connection(cls, connection: Any) -> BigQueryWarehouse:
+        """Wrap a ready ``google.cloud.bigquery.Client`` (dbt-bigquery's connection handle
+        is one); close() leaves it open."""
+        bigquery = _driver()
+        if not isinstance(connection, bigquery.Client):
+            raise WarehouseError(
+                f"the BigQuery backend needs a google.cloud.bigquery.Client, got "
+                f"{type(connection).__module__}.{type(connection).__name__}; pass the client "
+                "itself (dbt-bigquery: the connection's handle)"
+            )
+        return cls(connection, owns_connection=False)
+
+    @classmethod
     def check_credentials(
         cls, credentials: Any, *, target: str | None = None, profiles: str | None = None
     ) -> None:

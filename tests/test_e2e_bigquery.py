@@ -2,8 +2,9 @@
 
 ``dbt seed``, ``synthohive inspect``, ``fit``, ``generate`` (staged load, atomic replace),
 ``generate --environment``, the generated tests under ``dbt test --select
-source:synthohive`` (passing on fresh synthetic data, failing on planted defects) and ``dbt
-run-operation synthesize``, all in-process. The emulator runs from its own virtual
+source:synthohive`` (passing on fresh synthetic data, failing on planted defects), the
+fidelity macros' own proof (``tag:fidelity_good`` passes, ``tag:fidelity_broken`` fails) and
+``dbt run-operation synthesize``, all in-process. The emulator runs from its own virtual
 environment (scripts/emulators.sh) on a free port; dbt-bigquery and the synthohive backend
 find it through ``BIGQUERY_EMULATOR_HOST``.
 
@@ -304,6 +305,18 @@ def test_inspect_generate_and_generated_tests(fitted, client, capsys):
         "(select stddev(fare) from it_ops.flights) as numeric) where true"
     )
     check_generated_tests(fitted, planted, execute(client), target=TARGET)
+
+
+def test_fidelity_macros_pass_on_good_and_fail_on_broken_data(fitted):
+    """The BigQuery SQL of every synthohive generic test (integration_tests/models/fidelity,
+    seeded by the fixture): each test on good data passes, each on deliberately broken data
+    (empty and one-row sides, constant columns included) fails, never errors."""
+    good = dbt(fitted, "test", "--select", "tag:fidelity_good", target=TARGET)
+    assert good.success, f"failing on good data: {failing(good)}"
+    assert len(good.result) >= 13
+    broken = dbt(fitted, "test", "--select", "tag:fidelity_broken", target=TARGET)
+    statuses = {r.node.name: str(r.status) for r in broken.result}
+    assert len(statuses) >= 15 and set(statuses.values()) == {"fail"}, statuses
 
 
 def test_environment(fitted, client, capsys):

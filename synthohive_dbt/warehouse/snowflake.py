@@ -47,6 +47,14 @@ DIALECT = Dialect(
     fold_plain_upper=True,
     max_identifier_length=255,
     text_cast="to_varchar({})",
+    # the sample's key text (``sampling``): NUMBER of scale 0 ('392'), NUMBER(p,s) ('210.20'),
+    # VARCHAR and BOOLEAN ('true') read as on DuckDB and Postgres, so integer and text keys
+    # keep the same rows everywhere. DATE follows the session's DATE_OUTPUT_FORMAT (the
+    # default YYYY-MM-DD matches); TIMESTAMP_* follow TIMESTAMP_*_OUTPUT_FORMAT (by default
+    # with milliseconds, '2024-03-01 07:30:00.000', where DuckDB writes '... 07:30:00') and
+    # FLOAT is written in Snowflake's own number format: keys with such columns, and tables
+    # without a key that have them, keep other (still seeded, repeatable) rows on Snowflake.
+    as_text="cast({} as varchar)",
 )
 
 # the temporary internal stage (one per schema and session) that loads pass through; a

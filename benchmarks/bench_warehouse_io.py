@@ -173,7 +173,7 @@ TARGETS: dict[str, tuple[Callable, str, str]] = {
     "duckdb": (duckdb_target, "Arrow: registered table, insert ... select", "Arrow result"),
     "postgres": (postgres_target, "COPY FROM STDIN (CSV)", "COPY TO STDOUT (CSV)"),
     "snowflake": (snowflake_target, "Parquet PUT + COPY INTO (fakesnow)",
-                  "Arrow result batches (fakesnow)"),
+                  "Arrow result set (fakesnow)"),
     "bigquery": (bigquery_target, "Parquet load job, resumable upload (bqemulator)",
                  "query results (bqemulator REST)"),
 }  # fmt: skip

@@ -59,8 +59,18 @@ DIALECT = Dialect(
     escape_quote="\\`",
     max_identifier_length=1024,
     text_cast="to_json_string({})",
+    # the sample's key text (``sampling``), as BigQuery documents CAST AS STRING: INT64,
+    # STRING, BOOL ('true'), DATE ('2024-03-01'), and DATETIME and TIMESTAMP without
+    # fractional seconds (TIMESTAMP in UTC, '2024-03-01 07:30:00+00') read as DuckDB and
+    # Postgres write them (in a UTC session), so such keys keep the same rows everywhere.
+    # NUMERIC is written without trailing zeros ('210.2', where numeric(10,2) reads
+    # '210.20'), fractional seconds in 3 or 6 digits ('07:30:00.500', where DuckDB writes
+    # '07:30:00.5') and FLOAT64 "approximately": keys with such columns, and tables without
+    # a key that have them, keep other (still seeded, repeatable) rows on BigQuery.
     as_text="cast({} as string)",
     hash_text="to_hex(md5({}))",
+    # IN takes a subquery of one column: a composite key is compared as a struct
+    tuple_in_select="({})",
 )
 
 

@@ -31,6 +31,9 @@ class Dialect:
     # text (the same digest on every warehouse, so the same rows are sampled)
     as_text: str = "cast({} as varchar)"
     hash_text: str = "md5({})"
+    # the select list of a subquery that ``(a, b) in (...)`` compares with: its columns,
+    # or (BigQuery, whose IN takes one column) one struct of them, ``(x, y)``
+    tuple_in_select: str = "{}"
 
     def stored_name(self, identifier: str) -> str:
         """The name as the catalog stores it."""

@@ -117,12 +117,17 @@ class _Sql:
         quoted = [self.dialect.quote(n) for n in names]
         return quoted[0] if len(quoted) == 1 else f"({', '.join(quoted)})"
 
+    def picked(self, names: Sequence[str]) -> str:
+        """The select list of a subquery that ``columns`` is compared with by ``in``."""
+        quoted = ", ".join(self.dialect.quote(n) for n in names)
+        return quoted if len(names) == 1 else self.dialect.tuple_in_select.format(quoted)
+
     def within(
         self, columns: Sequence[str], other: Table, other_columns: Sequence[str], condition: str
     ) -> str:
         """``columns`` take a value of ``other_columns`` among ``other``'s rows that meet
         ``condition``."""
-        picked = ", ".join(self.dialect.quote(c) for c in other_columns)
+        picked = self.picked(other_columns)
         source = other.relation.render(self.dialect)
         return f"{self.columns(columns)} in (select {picked} from {source} where {condition})"
 
@@ -142,5 +147,5 @@ class _Sql:
         order = self.dialect.hash_text.format(text)
         where = f" where {condition}" if condition else ""
         source = table.relation.render(self.dialect)
-        inner = f"select {', '.join(self.dialect.quote(c) for c in key)} from {source}{where}"
+        inner = f"select {self.picked(key)} from {source}{where}"
         return f"{self.columns(key)} in ({inner} order by {order} limit {int(limit)})"

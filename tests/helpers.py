@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -504,3 +505,106 @@ def check_generated_tests(
     )
     caught = {k: broken[k] for k in planted}
     assert all(v == {"fail"} for v in caught.values()), caught
+
+
+# -- in-warehouse sampling on any target ------------------------------------------------
+
+SAMPLED = ("source:ops", "source:jaffle_shop")
+
+
+def sample_of(project: Path, target: str, rows: int, seed: int) -> tuple[dict, dict]:
+    """(per sampled table, the keys that ``fit --sample-rows rows --seed seed`` reads, as
+    text; per FK, ``fk_histogram``) on ``target``. ``flights*`` is flights selected alone:
+    a root with an integer key (with its airports it is their child)."""
+    # imported here: the API imports dbt, which is slow (see ``dbt``)
+    from synthohive_dbt.api import open_project, schema_graph
+    from synthohive_dbt.options import ProjectOptions
+    from synthohive_dbt.pipeline import plan_warehouse_sample
+    from synthohive_dbt.warehouse import open_warehouse
+
+    opts = ProjectOptions(project_dir=project, profiles_dir=project, target=target,
+                          select=SAMPLED)  # fmt: skip
+    loaded = open_project(opts)
+    graph = schema_graph(loaded)
+    flights = next(k for k in graph.order if graph.table(k).name == "flights")
+    alone = SchemaGraph({flights: graph.table(flights)}, (), (flights,))
+    kept, histograms = {}, {}
+    with open_warehouse(loaded.adapter_type, loaded.credentials) as wh:
+        for suffix, g in (("", graph), ("*", alone)):
+            plan, _ = plan_warehouse_sample(g, wh, rows, seed)
+            for key, condition in plan.conditions.items():
+                table = g.table(key)
+                key_columns = table.primary_key.columns if table.primary_key else None
+                frame = wh.read(table.relation, key_columns, where=condition).astype(str)
+                kept[table.name + suffix] = set(frame.itertuples(index=False, name=None))
+        for fk in graph.foreign_keys:
+            child = graph.table(fk.child)
+            histograms[(child.name, fk.columns)] = wh.fk_histogram(child.relation, fk.columns)
+    return kept, histograms
+
+
+def check_sample_matches_duckdb(duckdb_project: Path, project: Path, target: str, capsys) -> None:
+    """On ``target`` the in-warehouse sample keeps the rows DuckDB keeps for the same seeded
+    data (md5 of the key as text with the seed: text keys of airports and raw_customers,
+    the integer key of flights, their children and what those reference); fk_histogram
+    counts the same; ``inspect --check-data --sample-rows`` reports them."""
+    on_duckdb, duckdb_histograms = sample_of(duckdb_project, "duckdb", 10, 5)
+    on_target, histograms = sample_of(project, target, 10, 5)
+    assert {"airports", "raw_customers", "flights", "flights*", "raw_orders"} <= on_duckdb.keys()
+    assert {name: len(keys) for name, keys in on_target.items()} == {
+        name: len(keys) for name, keys in on_duckdb.items()
+    }
+    # roots keep 10 (airports also keep those their kept flights' dest references)
+    assert len(on_target["raw_customers"]) == len(on_target["flights*"]) == 10
+    assert on_target == on_duckdb
+    assert histograms == duckdb_histograms
+    assert sum(histograms[("crew_assignments", ("flight_id", "leg_no"))].values()) > 100
+
+    args = ("inspect", "--select", *SAMPLED, "--check-data", "--sample-rows", "10", "--seed", "5")
+    capsys.readouterr()
+    assert synthohive(project, *args, "--json", target=target) == 0
+    sample = {s["table"]: s for s in json.loads(capsys.readouterr().out)["sample"]}
+    assert {name: s["rows"] for name, s in sample.items()} == {
+        name: len(keys) for name, keys in on_duckdb.items() if not name.endswith("*")
+    }
+    customers = sample["raw_customers"]
+    assert (customers["real_rows"], sample["raw_orders"]["real_rows"]) == (300, 1500)
+    assert "smallest md5 of id and seed 5" in customers["how"]
+
+
+def check_sampled_fit_and_report(
+    project: Path, target: str, real: Mapping[str, int], count: Callable[[str], int],
+    orphans: Callable[[str], int],
+) -> None:  # fmt: skip
+    """``fit --sample-rows`` reads a sample of the ops tables but plans their ``real`` row
+    counts; generate then writes tables of those sizes without orphans (``orphans(schema)``;
+    ``count(sql)``: a count on the warehouse); report on them (whole and --sample-rows 40)
+    counts the real rows and finds no orphans."""
+    from synthohive_dbt.quality.run import HTML_MARK
+
+    artifacts, schema = project / "target" / "synthohive_sampled", "synth_sampled"
+    on = ("--select", "source:ops", "--artifacts", str(artifacts))
+    fit = ("fit", *on, "--model", "copula", "--seed", "1", "--sample-rows", "10")
+    assert synthohive(project, *fit, target=target) == 0
+    plan = json.loads((artifacts / "plan.json").read_text())
+    assert {t["name"]: t["rows"] for t in plan["tables"]} == real
+    generate = ("generate", *on, "--schema", schema, "--seed", "2", "--no-yaml")
+    assert synthohive(project, *generate, target=target) == 0
+    assert orphans(schema) == 0
+    assert count(f"select count(*) from {schema}.airports") == real["airports"]
+
+    reports = []
+    for sample_rows in ("50000", "40"):
+        report = ("report", *on, "--schema", schema, "--sample-rows", sample_rows)
+        assert synthohive(project, *report, target=target) == 0
+        assert (artifacts / "report.html").read_text().startswith(HTML_MARK)
+        reports.append(json.loads((artifacts / "report.json").read_text()))
+    assert {t["name"]: t["rows_real"] for t in reports[0]["tables"]} == real
+    for doc in reports:
+        assert doc["schema"] == schema and len(doc["tables"]) == len(real)
+        for table in doc["tables"]:
+            assert table["integrity"] == {"duplicate_keys": 0, "null_keys": 0, "orphans": 0}
+            assert all(r["orphans"] == 0 for r in table["relationships"])
+    sizes = [[(t["name"], t["rows_real"], t["rows_synthetic"]) for t in d["tables"]]
+             for d in reports]  # fmt: skip
+    assert sizes[0] == sizes[1]  # --sample-rows 40 still reports the real counts

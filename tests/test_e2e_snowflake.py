@@ -46,16 +46,17 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from helpers import check_generated_tests, dbt, planted_defects, synthohive
+from helpers import (
+    check_generated_tests,
+    check_sample_matches_duckdb,
+    check_sampled_fit_and_report,
+    dbt,
+    planted_defects,
+    synthohive,
+)
 
 from synthohive_dbt import bridge
-from synthohive_dbt.api import open_project, schema_graph
 from synthohive_dbt.errors import ProfileError, WarehouseError
-from synthohive_dbt.options import ProjectOptions
-from synthohive_dbt.pipeline import plan_warehouse_sample
-from synthohive_dbt.quality.run import HTML_MARK
-from synthohive_dbt.schema import SchemaGraph
-from synthohive_dbt.warehouse import open_warehouse
 from synthohive_dbt.warehouse.snowflake import check_emulator_host
 from tests.emulators import SNOWFLAKE_TIMEOUT_S, isolate_fakesnow_differences, start_fakesnow
 
@@ -303,33 +304,6 @@ def test_run_operation_synthesize(fitted, sql):
 
 # -- in-warehouse sampling and the report ---------------------------------------------------
 
-SAMPLED = ("source:ops", "source:jaffle_shop")
-
-
-def sample_of(project: Path, target: str, rows: int, seed: int) -> tuple[dict, dict]:
-    """(per sampled table, the keys that ``fit --sample-rows rows --seed seed`` reads, as
-    text; per FK, ``fk_histogram``) on ``target``. ``flights*`` is flights selected alone:
-    a root with an integer key (with its airports it is their child)."""
-    opts = ProjectOptions(project_dir=project, profiles_dir=project, target=target,
-                          select=SAMPLED)  # fmt: skip
-    loaded = open_project(opts)
-    graph = schema_graph(loaded)
-    flights = next(k for k in graph.order if graph.table(k).name == "flights")
-    alone = SchemaGraph({flights: graph.table(flights)}, (), (flights,))
-    kept, histograms = {}, {}
-    with open_warehouse(loaded.adapter_type, loaded.credentials) as wh:
-        for suffix, g in (("", graph), ("*", alone)):
-            plan, _ = plan_warehouse_sample(g, wh, rows, seed)
-            for key, condition in plan.conditions.items():
-                table = g.table(key)
-                key_columns = table.primary_key.columns if table.primary_key else None
-                frame = wh.read(table.relation, key_columns, where=condition).astype(str)
-                kept[table.name + suffix] = set(frame.itertuples(index=False, name=None))
-        for fk in graph.foreign_keys:
-            child = graph.table(fk.child)
-            histograms[(child.name, fk.columns)] = wh.fk_histogram(child.relation, fk.columns)
-    return kept, histograms
-
 
 def test_sample_keeps_the_rows_duckdb_keeps(fitted, tmp_path, monkeypatch, capsys):
     """The in-warehouse sample keeps the same rows on Snowflake as on DuckDB for the same
@@ -339,63 +313,18 @@ def test_sample_keeps_the_rows_duckdb_keeps(fitted, tmp_path, monkeypatch, capsy
     monkeypatch.setenv("SYNTHOHIVE_IT_DUCKDB", str(tmp_path / "same.duckdb"))
     seeds = ("--select", "path:seeds/ops", "path:seeds/jaffle_shop")
     assert dbt(fitted, "seed", *seeds, target="duckdb").success
-    on_duckdb, duckdb_histograms = sample_of(fitted, "duckdb", 10, 5)
-    on_snowflake, histograms = sample_of(fitted, TARGET, 10, 5)
-    assert {"airports", "raw_customers", "flights", "flights*", "raw_orders"} <= on_duckdb.keys()
-    assert {name: len(keys) for name, keys in on_snowflake.items()} == {
-        name: len(keys) for name, keys in on_duckdb.items()
-    }
-    # roots keep 10 (airports also keep those their kept flights' dest references)
-    assert len(on_snowflake["raw_customers"]) == len(on_snowflake["flights*"]) == 10
-    assert on_snowflake == on_duckdb
-    assert histograms == duckdb_histograms
-    assert sum(histograms[("crew_assignments", ("flight_id", "leg_no"))].values()) > 100
-
-    select = ("--select", *SAMPLED)
-    args = ("inspect", *select, "--check-data", "--sample-rows", "10", "--seed", "5", "--json")
-    capsys.readouterr()
-    assert synthohive(fitted, *args, target=TARGET) == 0
-    sample = {s["table"]: s for s in json.loads(capsys.readouterr().out)["sample"]}
-    assert {name: s["rows"] for name, s in sample.items()} == {
-        name: len(keys) for name, keys in on_duckdb.items() if not name.endswith("*")
-    }
-    customers = sample["raw_customers"]
-    assert (customers["real_rows"], sample["raw_orders"]["real_rows"]) == (300, 1500)
-    assert "smallest md5 of id and seed 5" in customers["how"]
+    check_sample_matches_duckdb(fitted, fitted, TARGET, capsys)
 
 
 def test_fit_sample_rows_generate_and_report(fitted, sql):
     """fit --sample-rows reads a sample but plans the real row counts; generate then writes
     tables of those sizes without orphans; report on them (whole and --sample-rows 40)
     counts the real rows and finds no orphans."""
-    artifacts, schema = fitted / "target" / "synthohive_sampled", "synth_sampled"
-    on = ("--select", "source:ops", "--artifacts", str(artifacts))
-    fit = ("fit", *on, "--model", "copula", "--seed", "1", "--sample-rows", "10")
-    assert synthohive(fitted, *fit, target=TARGET) == 0
-    plan = json.loads((artifacts / "plan.json").read_text())
     real = {t.lower(): sql(f"select count(*) from it_ops.{t}")[0][0] for t in OPS_TABLES}
-    assert {t["name"]: t["rows"] for t in plan["tables"]} == real
-    generate = ("generate", *on, "--schema", schema, "--seed", "2", "--no-yaml")
-    assert synthohive(fitted, *generate, target=TARGET) == 0
-    assert sql(orphan_sql(schema)) == [(0,)]
-    assert sql(f"select count(*) from {schema}.airports") == [(real["airports"],)]
-
-    reports = []
-    for rows in ("50000", "40"):
-        report = ("report", *on, "--schema", schema, "--sample-rows", rows)
-        assert synthohive(fitted, *report, target=TARGET) == 0
-        assert (artifacts / "report.html").read_text().startswith(HTML_MARK)
-        reports.append(json.loads((artifacts / "report.json").read_text()))
-    whole, small = reports
-    assert {t["name"]: t["rows_real"] for t in whole["tables"]} == real
-    for doc in reports:
-        assert doc["schema"] == schema and len(doc["tables"]) == len(OPS_TABLES)
-        for table in doc["tables"]:
-            assert table["integrity"] == {"duplicate_keys": 0, "null_keys": 0, "orphans": 0}
-            assert all(r["orphans"] == 0 for r in table["relationships"])
-    sizes = [[(t["name"], t["rows_real"], t["rows_synthetic"]) for t in d["tables"]]
-             for d in reports]  # fmt: skip
-    assert sizes[0] == sizes[1]  # --sample-rows 40 still reports the real counts
+    check_sampled_fit_and_report(
+        fitted, TARGET, real, lambda query: sql(query)[0][0],
+        lambda schema: sql(orphan_sql(schema))[0][0],
+    )  # fmt: skip
 
 
 # -- bad input: an emulator profile without a host ----------------------------------------

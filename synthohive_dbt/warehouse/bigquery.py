@@ -8,6 +8,9 @@ unrounded and the swap's cast rounds them once. The swap is ``CREATE OR REPLACE 
 so a multi-table write is not one transaction: a failure after the first swap leaves the
 earlier tables replaced.
 
+Reads use the Storage Read API when ``google-cloud-bigquery-storage`` is installed (the
+``bigquery`` extra brings it), REST result pages otherwise and against an emulator.
+
 A client pointed at an emulator (``BIGQUERY_EMULATOR_HOST``, the client's documented
 switch) is checked when the profile is loaded, before dbt or the client dials anything: a
 value that is no http(s) URL, or an address where nothing listens, is one error instead of a
@@ -186,7 +189,11 @@ class BigQueryWarehouse(Warehouse):
         self, relation: Relation, types: Mapping[str, ColumnType], scan: Scan
     ) -> pa.Table:
         sql = self._select_sql(relation, types, scan)
-        return self._conn.query(sql).to_arrow()  # Storage Read API when installed
+        # the Storage Read API (Arrow streams) when google-cloud-bigquery-storage is
+        # installed; BIGQUERY_EMULATOR_HOST redirects only the REST endpoint, so against an
+        # emulator the rows come as REST pages instead of a read session at Google
+        storage = not os.environ.get(EMULATOR_HOST)
+        return self._conn.query(sql).to_arrow(create_bqstorage_client=storage)
 
     def _create_stage(self, relation: Relation, types: Mapping[str, ColumnType]) -> None:
         cols = ", ".join(

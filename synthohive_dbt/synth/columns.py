@@ -104,8 +104,8 @@ class ColumnCodec:
 
     def _decode_discrete(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
         codes = codes.astype(np.int64)
-        if self.categories and is_string_dtype(self.dtype):
-            return self._decode_strings(codes, rng)
+        if self.categories and _gathers(self.dtype):
+            return self._decode_gathered(codes, rng)
         null = codes < 0
         cats = np.empty(len(self.categories), dtype=object)
         cats[:] = list(self.categories)
@@ -117,16 +117,20 @@ class ColumnCodec:
         series[null] = None
         return restore_dtype(series, self.dtype)
 
-    def _decode_strings(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
-        """String columns: the categories (then the "other" pool) converted once, rows
-        gathered from them (no per-row object conversion); -1 gathers a null."""
+    def _decode_gathered(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        """String, integer, float and boolean columns: the categories (then the "other"
+        pool) converted once to the column's dtype, rows gathered from them (no per-row
+        object conversion); -1 gathers a null."""
         pool = list(self.categories)
         codes = np.clip(codes, -1, len(pool) - 1)
         if self.other_index is not None:
             other = np.flatnonzero(codes == self.other_index)
             codes[other] = len(pool) + np.arange(len(other))
             pool += list(self._other(len(other), rng))
-        typed = pd.array(pool, dtype=self.dtype)
+        try:
+            typed = pd.array(pool, dtype=self.dtype)
+        except (TypeError, ValueError):  # a value the dtype cannot hold: left as objects
+            typed = pd.array(pool, dtype=object)
         return pd.Series(typed.take(codes, allow_fill=True), name=self.name)
 
     def _other(self, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -218,3 +222,11 @@ def _nullify(series: pd.Series, rate: float, rng: np.random.Generator) -> pd.Ser
         series = series.astype(object)
         series[rng.random(len(series)) < rate] = None
     return series
+
+
+def _gathers(dtype: str) -> bool:
+    """Whether discrete values of pandas ``dtype`` decode by gathering from a typed array of
+    the categories: strings and the nullable numbers and booleans (others convert per row)."""
+    return is_string_dtype(dtype) or dtype in ("Int8", "Int16", "Int32", "Int64", "UInt8",
+                                               "UInt16", "UInt32", "UInt64", "Float32",
+                                               "Float64", "boolean")  # fmt: skip

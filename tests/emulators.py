@@ -61,25 +61,28 @@ def start_fakesnow(log_dir: Path) -> Server:
     exe = FAKESNOW_VENV / "bin" / "fakesnow"
     if not exe.exists():
         pytest.skip(f"fakesnow is not installed at {exe}: run scripts/emulators.sh")
-    port, log = free_port(), log_dir / "fakesnow.log"
+    port = free_port()
+    command = [str(exe), "-s", "--host", "127.0.0.1", "-p", str(port)]
+    return _serve("fakesnow", command, port, log_dir)
+
+
+def _serve(name: str, command: list[str], port: int, log_dir: Path) -> Server:
+    """Start ``command`` (logging to ``log_dir/name.log``) and wait until ``port`` listens;
+    a skip with the reason and the log's tail when it exits or does not listen in time."""
+    log = log_dir / f"{name}.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(exe), "-s", "--host", "127.0.0.1", "-p", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     server = Server(process, port, log)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.skip(
-                f"fakesnow exited with {process.returncode} (log {log}):\n{server.log_tail()}"
-            )
+            tail = server.log_tail()
+            pytest.skip(f"{name} exited with {process.returncode} (log {log}):\n{tail}")
         if _listening(port):
             return server
         time.sleep(0.2)
     server.stop()
-    pytest.skip(f"fakesnow did not listen within {START_TIMEOUT_S:.0f}s (log {log})")
+    pytest.skip(f"{name} did not listen within {START_TIMEOUT_S:.0f}s (log {log})")
 
 
 # ---- Snowflake: where fakesnow differs ------------------------------------------------------
@@ -164,23 +167,10 @@ def start_bqemulator(log_dir: Path) -> Server:
     exe = BQEMULATOR_VENV / "bin" / "bqemulator"
     if not exe.exists():
         pytest.skip(f"bqemulator is not installed at {exe}: run scripts/emulators.sh")
-    port, log = free_port(), log_dir / "bqemulator.log"
+    port = free_port()
     command = [
         str(exe), "start", "--ephemeral", "--rest-host", "127.0.0.1", "--rest-port", str(port),
         "--grpc-host", "127.0.0.1", "--grpc-port", "0", "--project", BQEMULATOR_PROJECT,
         "--log-level", "warning",
     ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    server = Server(process, port, log)
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.skip(
-                f"bqemulator exited with {process.returncode} (log {log}):\n{server.log_tail()}"
-            )
-        if _listening(port):
-            return server
-        time.sleep(0.2)
-    server.stop()
-    pytest.skip(f"bqemulator did not listen within {START_TIMEOUT_S:.0f}s (log {log})")
+    return _serve("bqemulator", command, port, log_dir)

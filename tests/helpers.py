@@ -608,3 +608,16 @@ def check_sampled_fit_and_report(
     sizes = [[(t["name"], t["rows_real"], t["rows_synthetic"]) for t in d["tables"]]
              for d in reports]  # fmt: skip
     assert sizes[0] == sizes[1]  # --sample-rows 40 still reports the real counts
+
+
+def failing(result) -> list[str]:
+    """Names of the nodes of a ``dbtRunnerResult`` that did not pass or succeed."""
+    return [r.node.name for r in result.result if str(r.status) not in ("pass", "success")]
+
+
+def seed_and_fit(project: Path, target: str) -> Path:
+    """``dbt seed`` and ``synthohive fit --model copula --seed 1`` on ``target``."""
+    seeded = dbt(project, "seed", target=target)
+    assert seeded.success, f"dbt seed on {target}: {seeded.exception or failing(seeded)}"
+    assert synthohive(project, "fit", "--model", "copula", "--seed", "1", target=target) == 0
+    return project

@@ -58,8 +58,10 @@ from helpers import (
     check_sample_matches_duckdb,
     check_sampled_fit_and_report,
     dbt,
+    failing,
     graph_from,
     planted_defects,
+    seed_and_fit,
     synthohive,
 )
 from helpers import table as source_table
@@ -271,10 +273,6 @@ def column_types(client, dataset: str, table: str) -> list[tuple[str, str]]:
     )
 
 
-def failing(result) -> list[str]:
-    return [r.node.name for r in result.result if str(r.status) not in ("pass", "success")]
-
-
 # -- end to end ------------------------------------------------------------------------------
 
 
@@ -284,11 +282,7 @@ def fitted(tmp_path_factory, dbt_project, emulator_host) -> Path:
     (``synthohive fit --model copula``) on the emulator once for the module."""
     project = dbt_project(tmp_path_factory.mktemp("e2e_bigquery"))
     bigquery_types(project)
-    seeded = dbt(project, "seed", target=TARGET)
-    assert seeded.success, f"dbt seed on bqemulator: {seeded.exception or failing(seeded)}"
-    code = synthohive(project, "fit", "--model", "copula", "--seed", "1", target=TARGET)
-    assert code == 0
-    return project
+    return seed_and_fit(project, TARGET)
 
 
 def test_inspect_generate_and_generated_tests(fitted, client, capsys):

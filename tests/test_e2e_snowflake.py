@@ -51,7 +51,9 @@ from helpers import (
     check_sample_matches_duckdb,
     check_sampled_fit_and_report,
     dbt,
+    failing,
     planted_defects,
+    seed_and_fit,
     synthohive,
 )
 
@@ -192,21 +194,13 @@ def column_types(sql, relation: str) -> list[tuple[str, str, str]]:
     return [(r[0], re.sub(r"^VARCHAR\(\d+\)$", "VARCHAR", r[1]), r[3]) for r in rows]
 
 
-def failing(result) -> list[str]:
-    return [r.node.name for r in result.result if str(r.status) not in ("pass", "success")]
-
-
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory, dbt_project, emulator) -> Path:
     """integration_tests with Snowflake's seed types, seeded (``dbt seed``) and fitted
     (``synthohive fit --model copula``) on the emulator once for the module."""
     project = dbt_project(tmp_path_factory.mktemp("e2e_snowflake"))
     snowflake_types(project)
-    seeded = dbt(project, "seed", target=TARGET)
-    assert seeded.success, f"dbt seed on fakesnow: {seeded.exception or failing(seeded)}"
-    code = synthohive(project, "fit", "--model", "copula", "--seed", "1", target=TARGET)
-    assert code == 0
-    return project
+    return seed_and_fit(project, TARGET)
 
 
 def test_inspect_generate_and_generated_tests(fitted, sql, capsys):

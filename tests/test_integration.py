@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from helpers import PG, ROOT, check_generated_tests, dbt, planted_defects, synthohive
+from helpers import PG, ROOT, check_generated_tests, dbt, failing, planted_defects, synthohive
 
 from synthohive_dbt import cli
 
@@ -256,10 +256,6 @@ def _fingerprint(path: Path) -> list:
         con.close()
 
 
-def _failing(result) -> list[str]:
-    return [r.node.name for r in result.result if str(r.status) not in ("pass", "success")]
-
-
 def test_environment_duckdb(fitted, tmp_path, capsys):
     """The unchanged project builds and passes its own tests on synthetic data."""
     real_before = _fingerprint(tmp_path / "it.duckdb")
@@ -269,7 +265,7 @@ def test_environment_duckdb(fitted, tmp_path, capsys):
     assert "synth.main_ops.flights" in out and "synth.main_raw.raw_orders" in out
     # seeds are the real data in this project: `dbt build` must not load them here
     result = dbt(fitted, "build", "--exclude", "resource_type:seed", target="duckdb_synthetic")
-    assert result.success, f"failing in the synthetic environment: {_failing(result)}"
+    assert result.success, f"failing in the synthetic environment: {failing(result)}"
     ran = {r.node.name for r in result.result}
     assert {"flights_contract", "flight_legs_contract", "crew_assignments_contract"} <= ran
     assert {"stg_orders", "stg_customers"} <= ran
@@ -300,7 +296,7 @@ def test_python_models_duckdb(fitted, tmp_path, capsys):
     models = sorted(p.name for p in (fitted / "models" / "synthohive").iterdir())
     assert "synth_crew_assignments.py" in models and "_synthohive__models.yml" in models
     result = dbt(fitted, "build", "--select", "path:models/synthohive", target="duckdb")
-    assert result.success, f"failing: {_failing(result)}"
+    assert result.success, f"failing: {failing(result)}"
     assert len([r for r in result.result if r.node.resource_type == "test"]) >= 60
     db = tmp_path / "it.duckdb"
     assert _query(
@@ -327,7 +323,7 @@ def test_seeds_duckdb(fitted, tmp_path, capsys):
     assert (folder / "_synthohive__seeds.yml").is_file()
     assert (folder / "synth_raw_orders.csv").is_file()
     result = dbt(fitted, "build", "--select", "path:seeds/synthohive", target="duckdb")
-    assert result.success, f"failing: {_failing(result)}"
+    assert result.success, f"failing: {failing(result)}"
     types = "select column_name, data_type from information_schema.columns where table_name = "
     db = tmp_path / "it.duckdb"
     assert _query(db, types + "'synth_raw_orders' order by ordinal_position") == _query(

@@ -36,7 +36,7 @@ from .train import Rows, Schedule, train
 STATE_VERSION = 1
 #: a holdout smaller than this is no validation sample; an own split is taken instead
 MIN_VALIDATION_ROWS = 10
-SAMPLE_CHUNK = 8192
+SAMPLE_CHUNK = 4096
 SMOOTHING_ROWS, MAX_DECAY = 10_000.0, 30.0
 DROPOUT_ROWS, MAX_DROPOUT = 1_000.0, 0.2
 

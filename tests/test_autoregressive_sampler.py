@@ -12,7 +12,8 @@ import itertools
 import pytest
 import torch
 
-from synthohive_dbt.synth.autoregressive.network import Network, Sampler
+from synthohive_dbt.synth.autoregressive.network import Network
+from synthohive_dbt.synth.autoregressive.sampler import Sampler
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -53,8 +54,14 @@ def _frequencies(tokens: torch.Tensor, vocabs: list[int]) -> torch.Tensor:
     return torch.bincount(flat, minlength=int(torch.tensor(vocabs).prod())).double() / len(tokens)
 
 
-@pytest.mark.parametrize("context_dim", [0, 2])
-def test_draws_follow_the_networks_distribution(context_dim):
+@pytest.mark.parametrize(
+    ("context_dim", "prefix_tables"),
+    [(0, 0), (0, 3), (2, 0)],
+    ids=["network", "prefix-tables", "context"],
+)
+def test_draws_follow_the_networks_distribution(context_dim, prefix_tables):
+    """Through the network for every column, through prefix tables for all three (a
+    sample bigger than twice their 15 prefixes), and with a parent context."""
     vocabs = [3, 5, 4]
     net = _network(vocabs, context_dim, seed=context_dim)
     masks = [None, None, torch.tensor([0.0, 0.0, 0.0, float("-inf")])]
@@ -62,7 +69,8 @@ def test_draws_follow_the_networks_distribution(context_dim):
     n = 120_000
     if context_dim:
         context = torch.tensor([[0.7, -1.2]]).expand(n, -1).contiguous()
-    sampler = Sampler(net, masks)
+    sampler = Sampler(net, masks, rows=n if prefix_tables else 0)
+    assert len(sampler.prefix_cdfs) == prefix_tables
     with torch.inference_mode():
         tokens = sampler.sample(n, context, torch.Generator().manual_seed(5))
     assert tokens.shape == (n, 3) and tokens.dtype == torch.long
@@ -98,3 +106,15 @@ def test_logits_beyond_float32_exp_are_redone_stably(level):
     assert set(tokens.unique().tolist()) == {0, 3}
     share = float((tokens == 0).double().mean())
     assert abs(share - 1.0 / (1.0 + torch.e**-1.0)) < 0.012
+
+
+def test_prefix_tables_stop_where_they_stop_paying():
+    """Tables for the leading columns while their prefixes are at most half the rows;
+    none with a parent context (every row has its own)."""
+    net = _network([3, 5, 4], 0, seed=6)
+    assert [len(Sampler(net, [None] * 3, rows=r).prefix_cdfs) for r in (1, 2, 6, 30)] == [
+        0, 1, 2, 3,
+    ]  # fmt: skip
+    table = Sampler(net, [None] * 3, rows=30).prefix_cdfs[2]
+    assert table.shape == (15, 4)
+    assert Sampler(_network([3, 5, 4], 2, seed=6), [None] * 3, rows=10**6).prefix_cdfs == []

@@ -5,9 +5,7 @@ Every column's token has an embedding. One masked linear layer (MADE, Germain et
 columns before it; the parent context, when there is one, enters every block through a
 small MLP. Each block then passes one residual layer of its own and its column's output
 head. Training is one pass for all columns (teacher forcing: the real tokens are the
-inputs); sampling runs column by column and adds each sampled column's contribution to
-the later blocks only (``Sampler``), so a column costs one product with its slice of
-the masked weight.
+inputs); sampling runs column by column (``sampler.Sampler``).
 
 Parameters are created on the device with a ``torch.Generator`` (no global RNG).
 """
@@ -23,10 +21,6 @@ from torch import nn
 from torch.nn import functional as F
 
 from .tokens import NUMBER, TokenSpec
-
-# a draw's total below this (every logit under about -69) is redone with the maximum subtracted
-_SMALLEST_TOTAL = 1e-30
-_LOG2_E = 1.0 / math.log(2.0)
 
 
 def embedding_dim(vocab: int, cap: int) -> int:
@@ -159,111 +153,6 @@ class Network(nn.Module):
             logits = (a[j] @ self.head_weight(j) + self.head_bias[j]).float()
             total = total + F.cross_entropy(logits, tokens[:, j], reduction="sum")
         return total / n
-
-
-class Sampler:
-    """Column-by-column sampling, vectorised over rows.
-
-    The first (masked) layer becomes lookup tables: token ``t`` of column ``i`` adds
-    ``embedding_i[t] @ w_in[rows of i, block j]`` to the pre-activation of every later
-    block ``j``, so a block's pre-activation is one ``embedding_bag`` sum over the tokens
-    sampled before it (its bias folded into the rows of the first column). The hidden
-    units sit in a work buffer whose last column is constant 1, so the later layers'
-    biases are the last rows of their weights (no bias copies); those layers run in
-    ``dtype``, the products' type. Output heads are in base 2 and padded to a multiple of
-    16 outputs (``_head``); the draws run in float32 (``_draw``)."""
-
-    def __init__(
-        self,
-        net: Network,
-        null_masks: Sequence[torch.Tensor | None],
-        dtype: torch.dtype = torch.float32,
-    ):
-        self.net, self.dtype = net, dtype
-        h, cols = net.hidden, len(net.vocabs)
-
-        def cast(t: torch.Tensor) -> torch.Tensor:
-            return t.detach().to(dtype).contiguous()
-
-        weight = (net.w_in * net.mask).detach()
-        embeddings = [net.embedding_table(j).detach() for j in range(cols)]
-        self.offsets = list(itertools.accumulate(net.vocabs, initial=0))
-        self.bias0 = net.b_in[:h].detach().contiguous()
-        self.tables: list[torch.Tensor | None] = [None]
-        for j in range(1, cols):
-            block = weight[:, j * h : (j + 1) * h]
-            parts = [embeddings[i] @ block[net.starts[i] : net.starts[i + 1]] for i in range(j)]
-            parts[0] = parts[0] + net.b_in[j * h : (j + 1) * h].detach()
-            self.tables.append(torch.cat(parts).contiguous())
-        self.mid = [cast(torch.cat([net.w_mid[j], net.b_mid[j]])) for j in range(cols)]
-        self.heads = [cast(_head(net, j, mask)) for j, mask in enumerate(null_masks)]
-        if net.context_dim:
-            self.ctx1 = (cast(net.w_ctx1), cast(net.b_ctx1))
-            self.ctx2 = [cast(net.w_ctx2[:, j * h : (j + 1) * h]) for j in range(cols)]
-
-    def sample(
-        self, n: int, context: torch.Tensor | None, generator: torch.Generator
-    ) -> torch.Tensor:
-        net = self.net
-        device, h, cols = net.b_in.device, net.hidden, len(net.vocabs)
-        ctx = None
-        if net.context_dim and context is not None:
-            ctx = F.relu(torch.addmm(self.ctx1[1], context.to(self.dtype), self.ctx1[0]))
-        uniforms = torch.rand((cols, n, 1), generator=generator, device=device)
-        # sampled tokens, each shifted by its column's offset into the lookup tables
-        index = torch.empty((n, cols), dtype=torch.long, device=device)
-        # work space reused by every column (fresh large tensors cost page faults)
-        units = torch.empty((n, h + 1), dtype=self.dtype, device=device)
-        units[:, h] = 1.0
-        a = units[:, :h]
-        hidden = torch.empty((n, h), dtype=self.dtype, device=device)
-        logits = torch.empty(n * max(w.shape[1] for w in self.heads), dtype=self.dtype,
-                             device=device)  # fmt: skip
-        cdf = torch.empty(n * max(net.vocabs), dtype=torch.float32, device=device)
-        for j in range(cols):
-            if j:
-                pre = F.embedding_bag(index[:, :j].contiguous(), self.tables[j], mode="sum")
-            else:
-                pre = self.bias0.expand(n, -1)
-            pre = pre.to(self.dtype)
-            if ctx is not None:
-                pre = pre.addmm(ctx, self.ctx2[j])
-            torch.clamp_min(pre, 0.0, out=a)
-            a.add_(torch.mm(units, self.mid[j], out=hidden).relu_())
-            v, width = net.vocabs[j], self.heads[j].shape[1]
-            out = torch.mm(units, self.heads[j], out=logits[: n * width].view(n, width))
-            token = _draw(out[:, :v].float(), cdf[: n * v].view(n, v), uniforms[j])
-            index[:, j : j + 1] = token.clamp_(max=v - 1).add_(self.offsets[j])
-        return index.sub_(torch.tensor(self.offsets[:-1], device=device))
-
-
-def _head(net: Network, j: int, null_mask: torch.Tensor | None) -> torch.Tensor:
-    """Column ``j``'s output weight with its bias as the last row: (hidden + 1, width), in
-    base 2 (exp2 costs about half of exp), -inf on a null token that may not be sampled,
-    zero-padded to a width that is a multiple of 16 (CPU matrix products of such widths
-    run up to 3x faster)."""
-    bias = net.head_bias[j].detach()
-    if null_mask is not None:
-        bias = bias + null_mask
-    weight = torch.cat([net.head_weight(j).detach(), bias[None]]) * _LOG2_E
-    return F.pad(weight, (0, -net.vocabs[j] % 16))
-
-
-def _draw(logits: torch.Tensor, cdf: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
-    """One token per row of base-2 ``logits`` (rows, vocab) for the uniform draws
-    ``uniform`` (rows, 1): (rows, 1); ``cdf`` is work space of the logits' shape (float32).
-    Inverse CDF of the unnormalised probabilities ``2**logits``, the draw scaled by their
-    total. The logits' maximum is not subtracted (a pass saved) unless some row's total
-    overflowed or underflowed; those rows are redone with it."""
-    torch.exp2(logits, out=cdf).cumsum_(dim=1)
-    total = cdf[:, -1:]
-    low, high = torch.aminmax(total)  # NaN propagates: the check fails
-    if not (float(low) > _SMALLEST_TOTAL and float(high) < math.inf):
-        bad = ~(torch.isfinite(total) & (total > _SMALLEST_TOTAL))
-        rows = bad.squeeze(1).nonzero().squeeze(1)
-        redo = logits[rows]
-        cdf[rows] = redo.sub_(redo.amax(dim=1, keepdim=True)).exp2_().cumsum_(dim=1)
-    return torch.searchsorted(cdf, uniform * cdf[:, -1:])
 
 
 def token_positions(specs: Sequence[TokenSpec]) -> list[list[float] | None]:

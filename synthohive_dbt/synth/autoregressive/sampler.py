@@ -104,12 +104,10 @@ class Sampler:
     def _column_cdf(self, j: int, index: torch.Tensor, ctx: torch.Tensor | None) -> torch.Tensor:
         """Unnormalised CDF (n, vocab) of column ``j`` given the offset tokens before it."""
         n, h, v = index.shape[0], self.net.hidden, self.net.vocabs[j]
-        units = self._work.get("units")
-        if units is None or units.shape[0] < n:  # hidden units and a constant 1
-            units = self._work["units"] = torch.empty((n, h + 1), dtype=self.dtype,
-                                                      device=self.device)  # fmt: skip
+        fresh = "units" not in self._work or self._work["units"].numel() < n * (h + 1)
+        units = self._buffer("units", n, h + 1, self.dtype)  # hidden units, a constant 1
+        if fresh:
             units[:, h] = 1.0
-        units = units[:n]
         a = units[:, :h]
         if j:
             pre = F.embedding_bag(index.contiguous(), self.tables[j], mode="sum")
@@ -140,8 +138,8 @@ class Sampler:
             table = torch.empty((count, v), dtype=torch.float32, device=self.device)
             for start in range(0, count, 4096):
                 stop = min(start + 4096, count)
-                part = grid[start:stop] if j else torch.empty((stop - start, 0), dtype=torch.long)
-                table[start:stop] = self._column_cdf(j, part.to(self.device), None)
+                part = grid[start:stop] if j else torch.empty((1, 0), dtype=torch.long)
+                table[start:stop] = self._column_cdf(j, part, None)
             out.append(table)
             count *= v
         self._work.clear()  # sized for the tables; chunks size their own
